@@ -1,0 +1,29 @@
+#!/usr/bin/env bash
+# Installs the Debian host packages the harness needs (run as root; CI runs it from .ci/run).
+# The arm64 packages (busybox, dropbear) are NOT installed here: the harness fetches them as .debs
+# with `apt-get download` and unpacks them without root. Only the arm64 architecture must be known to apt.
+set -euo pipefail
+
+packages=(
+  linux-source-6.12          # the default tree (tarball under /usr/src)
+  gcc-aarch64-linux-gnu      # cross compiler
+  libc6-dev-arm64-cross      # static guest tests link against it
+  qemu-system-arm            # qemu-system-aarch64
+  qemu-utils
+  ccache
+  bc bison flex libssl-dev libelf-dev cpio kmod xz-utils rsync   # kernel build prerequisites
+  openssh-client             # ssh-keygen for per-run keys
+  git
+)
+
+if [ "$(id -u)" -ne 0 ]; then
+  echo "run as root, or run: apt-get install --no-install-recommends ${packages[*]}" >&2
+  exit 3
+fi
+
+export DEBIAN_FRONTEND=noninteractive
+if ! dpkg --print-foreign-architectures | grep -qx arm64; then
+  dpkg --add-architecture arm64
+fi
+apt-get update -q
+apt-get install -y -q --no-install-recommends "${packages[@]}"

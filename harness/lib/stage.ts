@@ -1,0 +1,50 @@
+// What every stage returns. A failing test or an oops is a result, not an exception.
+import type { Exec } from "./exec.ts";
+
+export type StageStatus = "pass" | "warn" | "fail" | "skip";
+
+export interface StageResult<T> {
+  stage: string;
+  status: StageStatus;
+  durationMs: number;
+  /** Why it failed, warned or was skipped: one line a developer can act on. */
+  reason?: string;
+  /** Further lines under the reason (first compiler errors, last console lines...). */
+  details?: string[];
+  logFile?: string;
+  /** Present when status is pass or warn (and for fail when the stage has partial output). */
+  output?: T;
+}
+
+export type StageEvent =
+  | { kind: "progress"; stage: string; message: string }
+  | { kind: "stage-done"; result: StageResult<unknown> };
+
+export interface Deps {
+  exec: Exec;
+  signal: AbortSignal;
+  /** Progress lines for the UI (the listr2 task's output or a plain line). */
+  progress: (message: string) => void;
+  now: () => number;
+}
+
+export function passed<T>(stage: string, started: number, output: T, extra: Partial<StageResult<T>> = {}): StageResult<T> {
+  return { stage, status: "pass", durationMs: performance.now() - started, output, ...extra };
+}
+
+export function failed<T>(
+  stage: string,
+  started: number,
+  reason: string,
+  extra: Partial<StageResult<T>> = {},
+): StageResult<T> {
+  return { stage, status: "fail", durationMs: performance.now() - started, reason, ...extra };
+}
+
+export function skipped<T>(stage: string, reason: string): StageResult<T> {
+  return { stage, status: "skip", durationMs: 0, reason };
+}
+
+export function isOk<T>(r: StageResult<T>): r is StageResult<T> & { output: T } {
+  return (r.status === "pass" || r.status === "warn") && r.output !== undefined;
+}

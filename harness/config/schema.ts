@@ -1,0 +1,110 @@
+// The only source of config types: profiles, series manifests, machine definitions and guest suites,
+// as valibot schemas. Types are inferred from them; YAML is checked against them at the edge.
+import * as v from "valibot";
+
+const Name = v.pipe(v.string(), v.regex(/^[A-Za-z0-9][\w.+-]*$/, "a plain name: letters, digits, . _ + -"));
+const Seconds = v.pipe(v.number(), v.minValue(1));
+
+export const TreeSchema = v.union([
+  v.strictObject({ debian: v.pipe(v.string(), v.regex(/^linux-source-[\d.]+$/, "a Debian package such as linux-source-6.12")) }),
+  v.strictObject({ path: v.string() }),
+]);
+
+export const ToolchainSchema = v.strictObject({
+  arch: v.optional(v.string(), "arm64"),
+  crossCompile: v.optional(v.string(), "aarch64-linux-gnu-"),
+  ccache: v.optional(v.boolean(), true),
+});
+
+export const TimeoutsSchema = v.strictObject({
+  /** From QEMU start to the guest's ready marker on the console. */
+  boot: v.optional(Seconds, 120),
+  /** To connect over SSH once the guest said it is ready. */
+  ssh: v.optional(Seconds, 30),
+  /** Multiplies every guest test's own timeout (TCG is slow; a slower host may need more). */
+  testScale: v.optional(v.pipe(v.number(), v.minValue(0.1)), 1),
+  /** make of the kernel. */
+  build: v.optional(Seconds, 3600),
+});
+
+export const ProfileSchema = v.strictObject({
+  name: Name,
+  description: v.optional(v.string()),
+  tree: TreeSchema,
+  /** Folders under patches/, applied in this order. */
+  series: v.optional(v.array(Name), []),
+  kconfig: v.strictObject({
+    base: v.optional(v.picklist(["allnoconfig", "tinyconfig"]), "allnoconfig"),
+    /** Names under kernel-config/ (without .config) or paths to fragment files. */
+    fragments: v.array(v.string()),
+  }),
+  toolchain: v.optional(ToolchainSchema, {}),
+  /** A machine definition under qemu/ (without .yaml) or a path. */
+  machine: v.string(),
+  /** Suites under guest-tests/. */
+  tests: v.optional(v.array(Name), []),
+  timeouts: v.optional(TimeoutsSchema, {}),
+});
+export type Profile = v.InferOutput<typeof ProfileSchema>;
+
+export const SeriesManifestSchema = v.strictObject({
+  name: Name,
+  description: v.optional(v.string()),
+  /** What the series was written against, e.g. "debian linux-source-6.12" or a git ref. */
+  base: v.string(),
+  /** Patch files in this folder, in order of application. */
+  patches: v.pipe(v.array(v.pipe(v.string(), v.endsWith(".patch", "a .patch file"))), v.minLength(1)),
+});
+export type SeriesManifest = v.InferOutput<typeof SeriesManifestSchema>;
+
+const OptionValue = v.union([v.string(), v.number(), v.boolean()]);
+
+export const QemuDeviceSchema = v.strictObject({
+  /** Unique id; also the QEMU id of the device. */
+  id: Name,
+  /** The -device driver, e.g. virtio-crypto-pci. */
+  driver: v.string(),
+  /** A backend object created for this device (-object TYPE,id=<id>-backend) and linked by this property. */
+  backend: v.optional(v.strictObject({ type: v.string(), property: v.string(), options: v.optional(v.record(v.string(), OptionValue), {}) })),
+  options: v.optional(v.record(v.string(), OptionValue), {}),
+  /** What the device is for, for the tests and the report (e.g. "kernel-crypto", "user-queue"). */
+  role: v.optional(v.string()),
+});
+
+export const MachineSchema = v.strictObject({
+  name: Name,
+  description: v.optional(v.string()),
+  binary: v.optional(v.string(), "qemu-system-aarch64"),
+  machine: v.string(),
+  accel: v.optional(v.string(), "tcg"),
+  cpu: v.string(),
+  smp: v.pipe(v.number(), v.integer(), v.minValue(1)),
+  memory: v.string(),
+  /** Kernel command line, one parameter per entry. */
+  append: v.array(v.string()),
+  network: v.strictObject({
+    driver: v.string(),
+    options: v.optional(v.record(v.string(), OptionValue), {}),
+  }),
+  devices: v.optional(v.array(QemuDeviceSchema), []),
+});
+export type MachineDef = v.InferOutput<typeof MachineSchema>;
+export type QemuDevice = v.InferOutput<typeof QemuDeviceSchema>;
+
+export const SuiteSchema = v.strictObject({
+  name: Name,
+  description: v.optional(v.string()),
+  tests: v.pipe(
+    v.array(
+      v.strictObject({
+        name: Name,
+        /** A file in the suite folder: *.sh runs under busybox sh, *.c is cross-compiled static. */
+        run: v.pipe(v.string(), v.regex(/\.(sh|c)$/, "a .sh or .c file")),
+        timeout: v.optional(Seconds, 60),
+        description: v.optional(v.string()),
+      }),
+    ),
+    v.minLength(1),
+  ),
+});
+export type SuiteDef = v.InferOutput<typeof SuiteSchema>;

@@ -1,0 +1,112 @@
+// Stage "build": the kernel Image, vmlinux and uapi headers, cross-compiled out of tree with ccache.
+// A clean tree whose state and config match the last successful build is not rebuilt at all: a no-op
+// `make` still costs ~9 s of Kbuild walking the tree.
+import { createReadStream, existsSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { createHash } from "node:crypto";
+import { cpus } from "node:os";
+import { ExecError } from "../../lib/exec.ts";
+import { sha256 } from "../../lib/paths.ts";
+import { failed, passed, type Deps, type StageResult } from "../../lib/stage.ts";
+import { describeBuildError, firstBuildErrors } from "./errors.ts";
+import { kernelMakeArgs, kernelMakeEnv, type Toolchain } from "./make.ts";
+
+export interface BuildInput {
+  treeDir: string;
+  treeStateId: string;
+  /** A tree with local changes is always handed to make, which decides what to rebuild. */
+  treeDirty: boolean;
+  buildDir: string;
+  configKey: string;
+  toolchain: Toolchain;
+  logFile: string;
+  jobs?: number;
+}
+
+export interface BuildArtifacts {
+  treeDir: string;
+  buildDir: string;
+  image: string;
+  vmlinux: string;
+  systemMap: string;
+  dotConfig: string;
+  /** headers_install output: the directory to pass as -I to guest tests. */
+  uapiInclude: string;
+  kernelRelease: string;
+  imageSha256: string;
+  /** true when make was not run because nothing changed since the last build. */
+  upToDate: boolean;
+}
+
+const STAMP = ".wdh-build-stamp";
+const TARGETS = ["Image", "headers_install"];
+
+export async function buildKernel(input: BuildInput, deps: Deps): Promise<StageResult<BuildArtifacts>> {
+  const started = performance.now();
+  const stampFile = join(input.buildDir, STAMP);
+  const stamp = sha256(JSON.stringify([input.treeStateId, input.configKey, input.toolchain, TARGETS]));
+  const upToDate =
+    !input.treeDirty && existsSync(stampFile) && readFileSync(stampFile, "utf8") === stamp && artifactsMissing(input.buildDir, input.toolchain.arch).length === 0;
+
+  if (!upToDate) {
+    rmSync(stampFile, { force: true });
+    const jobs = input.jobs ?? cpus().length;
+    let compiled = 0;
+    try {
+      await deps.exec("make", [...kernelMakeArgs(input), `-j${jobs}`, ...TARGETS], {
+        cwd: input.treeDir,
+        env: kernelMakeEnv(input.toolchain),
+        signal: deps.signal,
+        logFile: input.logFile,
+        onLine: (line) => {
+          if (/^\s+(CC|AS|LD|AR)\s/.test(line)) deps.progress(`[${++compiled}] ${line.trim()}`);
+        },
+      });
+    } catch (e) {
+      if (!(e instanceof ExecError)) throw e;
+      const errors = firstBuildErrors(readFileSync(input.logFile, "utf8"));
+      return failed("build", started, errors[0] ? `build failed: ${describeBuildError(errors[0])}` : `make exited with ${e.result.exitCode}`, {
+        details: errors.map(describeBuildError),
+        logFile: input.logFile,
+      });
+    }
+  }
+
+  const missing = artifactsMissing(input.buildDir, input.toolchain.arch);
+  if (missing.length > 0) {
+    return failed("build", started, `make succeeded but did not produce ${missing.join(", ")}`, { logFile: input.logFile });
+  }
+  writeFileSync(stampFile, stamp);
+  const output: BuildArtifacts = {
+    treeDir: input.treeDir,
+    buildDir: input.buildDir,
+    image: join(input.buildDir, "arch", input.toolchain.arch, "boot", "Image"),
+    vmlinux: join(input.buildDir, "vmlinux"),
+    systemMap: join(input.buildDir, "System.map"),
+    dotConfig: join(input.buildDir, ".config"),
+    uapiInclude: join(input.buildDir, "usr", "include"),
+    kernelRelease: readFileSync(join(input.buildDir, "include/config/kernel.release"), "utf8").trim(),
+    imageSha256: await fileSha256(join(input.buildDir, "arch", input.toolchain.arch, "boot", "Image")),
+    upToDate,
+  };
+  return passed("build", started, output, {
+    logFile: input.logFile,
+    reason: upToDate ? "up to date, make not run" : `${output.kernelRelease} built`,
+  });
+}
+
+function artifactsMissing(buildDir: string, arch: string): string[] {
+  return [`arch/${arch}/boot/Image`, "vmlinux", "System.map", ".config", "usr/include/linux/if_alg.h", "include/config/kernel.release"].filter(
+    (f) => !existsSync(join(buildDir, f)),
+  );
+}
+
+export function fileSha256(path: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const hash = createHash("sha256");
+    createReadStream(path)
+      .on("data", (chunk) => hash.update(chunk))
+      .on("end", () => resolve(hash.digest("hex")))
+      .on("error", reject);
+  });
+}

@@ -1,0 +1,44 @@
+// The first compiler and linker errors of a build log, with file:line, for the failure message.
+
+export interface BuildError {
+  file?: string;
+  line?: number;
+  column?: number;
+  message: string;
+  /** The log line it came from. */
+  raw: string;
+}
+
+const COMPILER = /^([^\s:][^:]*):(\d+):(?:(\d+):)? (?:fatal )?error: (.*)$/;
+const LINKER = /^(?:.*?ld(?:\.bfd)?: )?([^\s:][^:]*?)(?::\(\S+\))?: (undefined reference to .*|multiple definition of .*)$/;
+const MAKE = /^make\[\d+\]: \*\*\* .*Error \d+|^make: \*\*\* .*Error \d+/;
+const KBUILD = /^(ERROR|error): (.*)$/;
+
+export function firstBuildErrors(log: string, max = 5): BuildError[] {
+  const errors: BuildError[] = [];
+  for (const raw of log.split("\n")) {
+    if (errors.length >= max) break;
+    const c = COMPILER.exec(raw);
+    if (c) {
+      errors.push({ file: c[1], line: Number(c[2]), column: c[3] ? Number(c[3]) : undefined, message: c[4]!, raw });
+      continue;
+    }
+    const l = LINKER.exec(raw);
+    if (l) {
+      errors.push({ file: l[1], message: l[2]!, raw });
+      continue;
+    }
+    const k = KBUILD.exec(raw);
+    if (k) errors.push({ message: k[2]!, raw });
+  }
+  if (errors.length === 0) {
+    const makeLine = log.split("\n").find((l) => MAKE.test(l));
+    if (makeLine) errors.push({ message: makeLine, raw: makeLine });
+  }
+  return errors;
+}
+
+export function describeBuildError(e: BuildError): string {
+  const where = e.file ? `${e.file}${e.line ? `:${e.line}` : ""}${e.column ? `:${e.column}` : ""}: ` : "";
+  return `${where}${e.message}`;
+}

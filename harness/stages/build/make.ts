@@ -1,0 +1,29 @@
+// How the kernel's make is invoked: cross compiler, out-of-tree build dir, ccache, reproducible stamps.
+import { cacheDir } from "../../lib/paths.ts";
+
+export interface Toolchain {
+  arch: string; // ARCH=, e.g. arm64
+  crossCompile: string; // CROSS_COMPILE=, e.g. aarch64-linux-gnu-
+  ccache: boolean;
+}
+
+export const defaultToolchain: Toolchain = { arch: "arm64", crossCompile: "aarch64-linux-gnu-", ccache: true };
+
+export function kernelMakeArgs(input: { buildDir: string; toolchain: Toolchain }): string[] {
+  const { arch, crossCompile, ccache } = input.toolchain;
+  const args = [`O=${input.buildDir}`, `ARCH=${arch}`, `CROSS_COMPILE=${crossCompile}`];
+  if (ccache) args.push(`CC=ccache ${crossCompile}gcc`);
+  return args;
+}
+
+export function kernelMakeEnv(toolchain: Toolchain): Record<string, string> {
+  return {
+    ...(toolchain.ccache ? { CCACHE_DIR: process.env.CCACHE_DIR ?? cacheDir("ccache"), CCACHE_MAXSIZE: "5G" } : {}),
+    // Fixed build stamps: the same source and config give the same Image, so bisect can tell when two
+    // commits built the same kernel.
+    KBUILD_BUILD_USER: "wdh",
+    KBUILD_BUILD_HOST: "wdh",
+    KBUILD_BUILD_TIMESTAMP: "2000-01-01 00:00:00 UTC",
+    LC_ALL: "C",
+  };
+}

@@ -1,0 +1,85 @@
+// Stage "kconfig": allnoconfig (or tinyconfig) for the target arch plus the profile's fragments, merged
+// with the tree's own scripts/kconfig/merge_config.sh, then olddefconfig; then every option a fragment
+// asked for is checked in the final .config. A dropped option fails the stage, by name.
+import { existsSync, readFileSync, statSync, utimesSync, writeFileSync } from "node:fs";
+import { basename, join } from "node:path";
+import { UsageError } from "../../lib/errors.ts";
+import { sha256 } from "../../lib/paths.ts";
+import { failed, passed, type Deps, type StageResult } from "../../lib/stage.ts";
+import { describeDropped, parseDotConfig, parseFragment, verifyKconfig, type RequestedOption } from "./fragments.ts";
+import { kernelMakeArgs, kernelMakeEnv, type Toolchain } from "../build/make.ts";
+
+export interface KconfigInput {
+  treeDir: string;
+  /** Identifies the tree's content (HEAD, plus a hash of local changes). */
+  treeStateId: string;
+  buildDir: string;
+  base: "allnoconfig" | "tinyconfig";
+  fragments: string[];
+  toolchain: Toolchain;
+  logFile: string;
+}
+
+export interface KernelConfig {
+  dotConfig: string;
+  /** Changes when the tree, the base target or any fragment changes. */
+  key: string;
+  fragments: { path: string; sha256: string }[];
+  reused: boolean;
+}
+
+const KEY_FILE = ".wdh-config-key";
+
+export async function configureKernel(input: KconfigInput, deps: Deps): Promise<StageResult<KernelConfig>> {
+  const started = performance.now();
+  const fragments = input.fragments.map((path) => {
+    if (!existsSync(path)) throw new UsageError(`Kconfig fragment ${path} does not exist`);
+    return { path, text: readFileSync(path, "utf8") };
+  });
+  const fragmentHashes = fragments.map((f) => ({ path: f.path, sha256: sha256(f.text) }));
+  const key = sha256(JSON.stringify([input.base, input.treeStateId, input.toolchain, fragmentHashes.map((f) => f.sha256)]));
+  const dotConfig = join(input.buildDir, ".config");
+  const keyFile = join(input.buildDir, KEY_FILE);
+  const requested: RequestedOption[] = fragments.flatMap((f) => parseFragment(f.text, basename(f.path)));
+
+  const reused = existsSync(dotConfig) && existsSync(keyFile) && readFileSync(keyFile, "utf8") === key;
+  if (!reused) {
+    deps.progress(`merge_config.sh ${input.base} + ${fragments.length} fragments`);
+    await regenerate(input, deps);
+    writeFileSync(keyFile, key);
+  }
+
+  const output: KernelConfig = { dotConfig, key, fragments: fragmentHashes, reused };
+  const dropped = verifyKconfig(requested, parseDotConfig(readFileSync(dotConfig, "utf8")));
+  if (dropped.length > 0) {
+    writeFileSync(keyFile, ""); // do not trust this .config next time
+    return failed("kconfig", started, `${dropped.length} Kconfig option(s) did not survive: ${dropped.map((d) => d.option).join(", ")}`, {
+      details: dropped.map(describeDropped),
+      logFile: input.logFile,
+      output,
+    });
+  }
+  return passed("kconfig", started, output, {
+    logFile: input.logFile,
+    reason: reused ? "unchanged, reused" : `${requested.length} options checked`,
+  });
+}
+
+async function regenerate(input: KconfigInput, deps: Deps): Promise<void> {
+  const dotConfig = join(input.buildDir, ".config");
+  const before = existsSync(dotConfig) ? { text: readFileSync(dotConfig, "utf8"), mtime: statSync(dotConfig).mtime } : undefined;
+  const env = kernelMakeEnv(input.toolchain);
+  const run = (file: string, args: string[]) =>
+    deps.exec(file, args, { cwd: input.treeDir, env, signal: deps.signal, logFile: input.logFile });
+  const mergeConfig = join(input.treeDir, "scripts/kconfig/merge_config.sh");
+  if (input.base === "allnoconfig") {
+    await run(mergeConfig, ["-n", "-O", input.buildDir, ...input.fragments]);
+  } else {
+    // merge_config.sh knows allnoconfig (-n) and alldefconfig only: tinyconfig first, then merge onto it.
+    await run("make", [...kernelMakeArgs(input), "tinyconfig"]);
+    await run(mergeConfig, ["-m", "-O", input.buildDir, dotConfig, ...input.fragments]);
+  }
+  await deps.exec("make", [...kernelMakeArgs(input), "olddefconfig"], { cwd: input.treeDir, env, signal: deps.signal, logFile: input.logFile });
+  // An unchanged .config keeps its old mtime, so make does not think the configuration moved.
+  if (before && readFileSync(dotConfig, "utf8") === before.text) utimesSync(dotConfig, before.mtime, before.mtime);
+}

@@ -1,0 +1,41 @@
+import { describe, expect, it } from "vitest";
+import { join } from "node:path";
+import { loadYaml } from "../../config/load.ts";
+import { MachineSchema } from "../../config/schema.ts";
+import { repoRoot } from "../../lib/paths.ts";
+import { qemuArgv, qemuOptions } from "./argv.ts";
+
+const machine = loadYaml(MachineSchema, join(repoRoot, "qemu/virt-smmuv3.yaml"));
+const run = { kernel: "/b/Image", initrd: "/r/initramfs.cpio", sshPort: 40022 };
+
+describe("qemuArgv", () => {
+  it("builds the default machine's command line", () => {
+    expect(qemuArgv(machine, run)).toMatchSnapshot();
+  });
+
+  it("puts an SMMUv3 in front of the PCIe root complex and every virtio device behind it", () => {
+    const argv = qemuArgv(machine, run);
+    expect(argv[argv.indexOf("-machine") + 1]).toBe("virt,iommu=smmuv3,gic-version=3");
+    const devices = argv.filter((_, i) => argv[i - 1] === "-device");
+    expect(devices).toHaveLength(3);
+    for (const d of devices) expect(d).toMatch(/iommu_platform=on.*disable-legacy=on/);
+    expect(devices.filter((d) => d.startsWith("virtio-crypto-pci") && d.includes("page-per-vq=on"))).toHaveLength(2);
+  });
+
+  it("gives each crypto device its own builtin backend", () => {
+    const argv = qemuArgv(machine, run);
+    const objects = argv.filter((_, i) => argv[i - 1] === "-object");
+    expect(objects).toEqual(["cryptodev-backend-builtin,id=crypto0-backend", "cryptodev-backend-builtin,id=crypto1-backend"]);
+    expect(argv).toContain("virtio-crypto-pci,id=crypto1,cryptodev=crypto1-backend,iommu_platform=on,disable-legacy=on,page-per-vq=on");
+  });
+
+  it("forwards SSH on loopback only and appends run parameters", () => {
+    const argv = qemuArgv(machine, { ...run, append: ["wdh.run=abc"] });
+    expect(argv).toContain("user,id=net0,hostfwd=tcp:127.0.0.1:40022-:22");
+    expect(argv[argv.indexOf("-append") + 1]).toMatch(/^console=ttyAMA0 .* wdh\.run=abc$/);
+  });
+
+  it("escapes commas in option values", () => {
+    expect(qemuOptions("x", { a: "1,2", b: true })).toBe("x,a=1,,2,b=on");
+  });
+});

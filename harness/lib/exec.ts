@@ -16,6 +16,8 @@ export interface ExecOptions {
   /** Called for each line of output as it arrives. */
   onLine?: (line: string, stream: "stdout" | "stderr") => void;
   input?: string | Buffer;
+  /** Write stdout to this file instead of capturing it (binary output, e.g. a cpio archive). */
+  stdoutFile?: string;
   /** Return a non-zero exit as a result instead of throwing. */
   allowFailure?: boolean;
 }
@@ -87,6 +89,7 @@ export function createExec(defaults: { logFile?: string } = {}): Exec {
       stripFinalNewline: false,
       input: options.input,
       stdin: options.input === undefined ? "ignore" : "pipe",
+      ...(options.stdoutFile ? { stdout: { file: options.stdoutFile } } : {}),
     });
     if (child.pid !== undefined) liveGroups.add(child.pid);
 

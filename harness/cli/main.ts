@@ -1,0 +1,93 @@
+// The CLI: parse arguments, run one command, map the outcome to an exit code. The single top-level
+// error handler lives here; signals are ours (listr2 does not register its own).
+import { Command, Option } from "commander";
+import { ExitCode, exitCodeFor, HarnessError } from "../lib/errors.ts";
+import { killAllChildren } from "../lib/exec.ts";
+import { createContext, stepsFor, type CommandName } from "../commands/jobs.ts";
+import { finishRun, summaryLines } from "../commands/finish.ts";
+import type { Overrides } from "../config/resolve.ts";
+import { chooseRenderer } from "./renderer.ts";
+import { runSteps } from "./run-steps.ts";
+
+const list = (v: string, prev: string[] = []) => [...prev, ...v.split(",").filter(Boolean)];
+
+function jobOptions(cmd: Command): Command {
+  return cmd
+    .option("--profile <file>", "profile YAML (default: profiles/default.yaml)")
+    .option("--tree <path>", "use this git kernel tree instead of the profile's")
+    .option("--series <name>", "patch series under patches/ (or a folder), repeatable; replaces the profile's", list)
+    .option("--no-series", "apply no series")
+    .option("--fragments <name>", "Kconfig fragments under kernel-config/ (or files), repeatable; replaces the profile's", list)
+    .option("--machine <name>", "machine under qemu/ (or a YAML file)")
+    .option("--tests <suite>", "guest test suites under guest-tests/, repeatable", list)
+    .addOption(new Option("--quiet", "plain progress lines even on a terminal"));
+}
+
+async function runCommand(command: CommandName, opts: Record<string, unknown>): Promise<number> {
+  const controller = new AbortController();
+  let interrupts = 0;
+  const onSignal = (sig: NodeJS.Signals) => {
+    interrupts++;
+    process.stderr.write(`\n${sig}: stopping (QEMU and make are killed with their process groups)\n`);
+    controller.abort();
+    if (interrupts > 1) {
+      killAllChildren("SIGKILL");
+      process.exit(ExitCode.interrupted);
+    }
+  };
+  process.on("SIGINT", onSignal);
+  process.on("SIGTERM", onSignal);
+
+  const overrides: Overrides = {
+    profile: opts.profile as string | undefined,
+    tree: opts.tree as string | undefined,
+    series: opts.series === false ? [] : (opts.series as string[] | undefined),
+    fragments: opts.fragments as string[] | undefined,
+    machine: opts.machine as string | undefined,
+    tests: opts.tests as string[] | undefined,
+  };
+  const ctx = createContext(command, overrides, controller.signal);
+  const renderer = chooseRenderer({ isTTY: Boolean(process.stdout.isTTY), ci: Boolean(process.env.CI), quiet: Boolean(opts.quiet) });
+  await runSteps(stepsFor(command), ctx, renderer);
+  const verdict = finishRun(ctx, command);
+  for (const line of summaryLines(ctx, verdict)) process.stdout.write(`${line}\n`);
+  return controller.signal.aborted ? ExitCode.interrupted : verdict.exitCode;
+}
+
+async function main(argv: string[]): Promise<number> {
+  const program = new Command("wdh")
+    .description("warpdrive-harness: apply a series, build arm64, boot behind an SMMUv3, test over SSH")
+    .exitOverride()
+    .configureOutput({ writeErr: (s) => process.stderr.write(s) });
+  let exitCode: number = ExitCode.ok;
+  jobOptions(program.command("build-kernel").description("tree + series + Kconfig + build; artifacts and manifest.json")).action(
+    async (opts) => {
+      exitCode = await runCommand("build-kernel", opts);
+    },
+  );
+  jobOptions(program.command("boot-test").description("build when needed, then boot under QEMU and run the guest tests over SSH")).action(
+    async (opts) => {
+      exitCode = await runCommand("boot-test", opts);
+    },
+  );
+  try {
+    await program.parseAsync(argv);
+  } catch (e) {
+    if (e && typeof e === "object" && "exitCode" in e && "code" in e && String((e as { code: string }).code).startsWith("commander.")) {
+      const code = (e as { exitCode: number }).exitCode;
+      return code === 0 ? 0 : ExitCode.usage;
+    }
+    throw e;
+  }
+  return exitCode;
+}
+
+main(process.argv)
+  .then((code) => process.exit(code))
+  .catch((e: unknown) => {
+    process.stderr.write(`error: ${e instanceof Error ? e.message : String(e)}\n`);
+    if (e instanceof HarnessError) for (const d of e.details) process.stderr.write(`  ${d}\n`);
+    else if (e instanceof Error && e.stack) process.stderr.write(`${e.stack}\n`);
+    killAllChildren("SIGKILL");
+    process.exit(exitCodeFor(e));
+  });

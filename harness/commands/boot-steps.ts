@@ -1,0 +1,106 @@
+// The steps after the build: rootfs, boot, SSH, guest tests, shutdown. Shutdown always runs.
+import { readFileSync, writeFileSync } from "node:fs";
+import { SshSession } from "../lib/ssh.ts";
+import { failed, passed } from "../lib/stage.ts";
+import { runGuestTests } from "../stages/guest/run.ts";
+import { bootGuest } from "../stages/qemu/boot.ts";
+import { buildRootfs } from "../stages/rootfs/rootfs.ts";
+import { treeStateId } from "../lib/git.ts";
+import { decodeStack } from "../stages/triage/decode.ts";
+import type { Step } from "./context.ts";
+
+export const bootSteps: Step[] = [
+  {
+    title: "Rootfs",
+    run: async (ctx, progress) => {
+      const keyFile = ctx.run.file("id_ed25519");
+      await ctx.deps.exec("ssh-keygen", ["-q", "-t", "ed25519", "-N", "", "-C", `wdh-${ctx.run.id}`, "-f", keyFile], { signal: ctx.deps.signal });
+      const r = await buildRootfs(
+        {
+          buildDir: ctx.build!.buildDir,
+          uapiInclude: ctx.build!.uapiInclude,
+          headersId: `${treeStateId(ctx.series!.state)}:${ctx.config!.key}`,
+          crossCompile: ctx.job.profile.toolchain.crossCompile,
+          suites: ctx.job.suites,
+          authorizedKey: readFileSync(`${keyFile}.pub`, "utf8"),
+          runDir: ctx.run.dir,
+          logFile: ctx.run.file("rootfs.log"),
+        },
+        { ...ctx.deps, progress },
+      );
+      ctx.rootfs = r.output;
+      if (r.output) ctx.run.set("rootfs", { debs: r.output.debs, parts: r.output.parts, tests: r.output.tests.map((t) => `${t.suite}/${t.name}`) });
+      return r;
+    },
+  },
+  {
+    title: "Boot",
+    run: async (ctx, progress) => {
+      const r = await bootGuest(
+        {
+          machine: ctx.job.machine,
+          kernel: ctx.build!.image,
+          initrd: ctx.rootfs!.initrd,
+          consoleLog: ctx.run.file("console.log"),
+          bootTimeoutMs: ctx.job.profile.timeouts.boot * 1000,
+        },
+        { ...ctx.deps, progress },
+      );
+      writeFileSync(ctx.run.file("qemu.argv.json"), JSON.stringify(r.argv, null, 2) + "\n");
+      ctx.guest = r.output;
+      if (r.output) ctx.bootReadyMs = r.output.readyMs;
+      if (r.status === "fail") {
+        // Where a kernel died, its stack decoded against this vmlinux.
+        const fatal = r.details ?? [];
+        const decoded = await decodeStack(fatal, ctx.build!.vmlinux, ctx.build!.treeDir, ctx.deps.exec);
+        if (decoded) {
+          writeFileSync(ctx.run.file("decoded-stack.txt"), decoded.join("\n") + "\n");
+          return { ...r, details: decoded };
+        }
+      }
+      return r;
+    },
+  },
+  {
+    title: "SSH",
+    run: async (ctx) => {
+      const started = performance.now();
+      const guest = ctx.guest!;
+      try {
+        ctx.session = await SshSession.connect(
+          { host: "127.0.0.1", port: guest.sshPort, user: "root", privateKeyFile: ctx.run.file("id_ed25519"), pinnedHostKey: guest.hostKey },
+          ctx.job.profile.timeouts.ssh * 1000,
+        );
+      } catch (e) {
+        // The kernel may have died while we connected: that is the kernel's failure, not the harness's.
+        const fatal = guest.triage.fatal;
+        if (fatal) return failed("ssh", started, `kernel died before SSH was up: ${fatal.title}`, { details: fatal.lines.slice(0, 40) });
+        throw e;
+      }
+      ctx.sshReadyMs = (ctx.bootReadyMs ?? 0) + (performance.now() - started);
+      return passed("ssh", started, null, { reason: `connected on 127.0.0.1:${guest.sshPort}, host key pinned` });
+    },
+  },
+  {
+    title: "Guest tests",
+    run: async (ctx, progress) => {
+      const r = await runGuestTests(
+        { guest: ctx.guest!, session: ctx.session!, tests: ctx.rootfs!.tests, testScale: ctx.job.profile.timeouts.testScale },
+        { ...ctx.deps, progress },
+      );
+      ctx.tests = r.output;
+      return r;
+    },
+  },
+  {
+    title: "Shutdown",
+    always: true,
+    run: async (ctx) => {
+      const started = performance.now();
+      ctx.session?.close();
+      if (ctx.guest) await ctx.guest.shutdown();
+      else return;
+      return passed("shutdown", started, null);
+    },
+  },
+];

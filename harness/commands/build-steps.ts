@@ -1,0 +1,111 @@
+// The steps that turn a job into a kernel: tree, series, kconfig, build. build-kernel runs them alone;
+// boot-test runs them first.
+import { treeStateId } from "../lib/git.ts";
+import { cacheDir, pathSafe, shortHash } from "../lib/paths.ts";
+import { toolVersions } from "../lib/tool-versions.ts";
+import { buildKernel } from "../stages/build/build.ts";
+import { configureKernel } from "../stages/kconfig/kconfig.ts";
+import { applySeries } from "../stages/series/series.ts";
+import { prepareTree } from "../stages/tree/tree.ts";
+import type { Context, Step } from "./context.ts";
+
+export function buildDirFor(treePath: string, managed: boolean, arch: string): string {
+  const name = treePath.split("/").pop()!;
+  return cacheDir("builds", pathSafe(managed ? `${name}-${arch}` : `local-${name}-${shortHash(treePath)}-${arch}`));
+}
+
+export const buildSteps: Step[] = [
+  {
+    title: "Tree",
+    run: async (ctx, progress) => {
+      const { job, run } = ctx;
+      const toolchain = job.profile.toolchain;
+      run.set("inputs", {
+        profile: job.profileFile,
+        tree: job.tree,
+        series: job.series.map((s) => ({ name: s.name, dir: s.dir, base: s.manifest.base })),
+        fragments: job.fragments,
+        machine: job.machineFile,
+        tests: job.suites.map((s) => s.def.name),
+      });
+      run.set(
+        "tools",
+        await toolVersions(ctx.deps.exec, [
+          [`${toolchain.crossCompile}gcc`, "--version"],
+          ["make", "--version"],
+          ["ccache", "--version"],
+          ["git", "--version"],
+          [job.machine.binary, "--version"],
+        ]),
+      );
+      const r = await prepareTree(job.tree, { ...ctx.deps, progress });
+      ctx.tree = r.output;
+      if (r.output) run.set("tree", { description: r.output.description, path: r.output.path, baseCommit: r.output.baseCommit, kernelVersion: r.output.kernelVersion });
+      return r;
+    },
+  },
+  {
+    title: "Series",
+    run: async (ctx, progress) => {
+      const tree = ctx.tree!;
+      const r = await applySeries(
+        { treeDir: tree.path, managed: tree.managed, baseCommit: tree.baseCommit, patches: ctx.job.patches, logFile: ctx.run.file("series.log") },
+        { ...ctx.deps, progress },
+      );
+      ctx.series = r.output;
+      if (r.output) ctx.run.set("series", { base: r.output.base, head: r.output.head, patches: r.output.patches });
+      return r;
+    },
+  },
+  {
+    title: "Kconfig",
+    run: async (ctx, progress) => {
+      const { tree, series, job } = ctx;
+      const r = await configureKernel(
+        {
+          treeDir: tree!.path,
+          treeStateId: treeStateId(series!.state),
+          buildDir: buildDirFor(tree!.path, tree!.managed, job.profile.toolchain.arch),
+          base: job.profile.kconfig.base,
+          fragments: job.fragments,
+          toolchain: job.profile.toolchain,
+          logFile: ctx.run.file("build.log"),
+        },
+        { ...ctx.deps, progress },
+      );
+      ctx.config = r.output;
+      if (r.output) ctx.run.set("kconfig", { base: job.profile.kconfig.base, fragments: r.output.fragments, key: r.output.key });
+      return r;
+    },
+  },
+  {
+    title: "Build",
+    run: async (ctx, progress) => {
+      const { tree, series, job } = ctx;
+      const r = await buildKernel(
+        {
+          treeDir: tree!.path,
+          treeStateId: treeStateId(series!.state),
+          treeDirty: series!.state.dirty !== null,
+          buildDir: buildDirFor(tree!.path, tree!.managed, job.profile.toolchain.arch),
+          configKey: ctx.config!.key,
+          toolchain: job.profile.toolchain,
+          logFile: ctx.run.file("build.log"),
+        },
+        { ...ctx.deps, progress },
+      );
+      ctx.build = r.output;
+      if (r.output) {
+        const { treeDir: _t, ...artifacts } = r.output;
+        ctx.run.set("kernel", { release: r.output.kernelRelease, ...artifacts });
+      }
+      return r;
+    },
+  },
+];
+
+export function artifactPaths(ctx: Context): Record<string, string> {
+  const b = ctx.build!;
+  return { Image: b.image, vmlinux: b.vmlinux, "System.map": b.systemMap, ".config": b.dotConfig, "uapi headers": b.uapiInclude };
+}
+

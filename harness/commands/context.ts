@@ -1,0 +1,41 @@
+// What a command's steps share: the job, the run folder, the deps, and each stage's output so far.
+import type { Job } from "../config/resolve.ts";
+import type { RunFolder } from "../lib/run-folder.ts";
+import type { Deps, StageResult } from "../lib/stage.ts";
+import type { SshSession } from "../lib/ssh.ts";
+import type { BuildArtifacts } from "../stages/build/build.ts";
+import type { TestResult } from "../stages/guest/run.ts";
+import type { KernelConfig } from "../stages/kconfig/kconfig.ts";
+import type { LiveGuest } from "../stages/qemu/boot.ts";
+import type { Rootfs } from "../stages/rootfs/rootfs.ts";
+import type { AppliedSeries } from "../stages/series/series.ts";
+import type { KernelTree } from "../stages/tree/tree.ts";
+
+export interface Context {
+  job: Job;
+  run: RunFolder;
+  deps: Deps;
+  tree?: KernelTree;
+  series?: AppliedSeries;
+  config?: KernelConfig;
+  build?: BuildArtifacts;
+  rootfs?: Rootfs;
+  guest?: LiveGuest;
+  session?: SshSession;
+  tests?: TestResult[];
+  /** The first stage that failed; later stages are skipped with its reason. */
+  failure?: StageResult<unknown>;
+  /** An infrastructure fault or a bug: thrown again once cleanup steps ran. */
+  error?: unknown;
+  /** Extra result files a step wants in results.json. */
+  bootReadyMs?: number;
+  sshReadyMs?: number;
+}
+
+/** One step of a command: a stage run over the context. */
+export interface Step {
+  title: string;
+  /** Runs even after a failure (shutdown, report). */
+  always?: boolean;
+  run: (ctx: Context, progress: (message: string) => void) => Promise<StageResult<unknown> | void>;
+}

@@ -1,0 +1,103 @@
+// The end of every command: the verdict, its exit code, results.json, junit.xml, reproduce.sh and a
+// summary a developer can act on.
+import { chmodSync, writeFileSync } from "node:fs";
+import { ExitCode, exitCodeFor, HarnessError } from "../lib/errors.ts";
+import { shellQuote } from "../lib/exec.ts";
+import { kernelMakeArgs, kernelMakeEnv } from "../stages/build/make.ts";
+import { writeResults, type RunResults } from "../stages/report/results.ts";
+import { isFailure } from "../stages/triage/triage.ts";
+import { buildDirFor } from "./build-steps.ts";
+import type { Context } from "./context.ts";
+
+export interface Verdict {
+  exitCode: number;
+  reason?: string;
+  details: string[];
+}
+
+export function verdictOf(ctx: Context): Verdict {
+  if (ctx.error) {
+    const details = ctx.error instanceof HarnessError ? ctx.error.details : [];
+    return { exitCode: exitCodeFor(ctx.error), reason: ctx.error instanceof Error ? ctx.error.message : String(ctx.error), details };
+  }
+  if (ctx.failure) {
+    // A Kconfig option that cannot be had is a configuration problem, not a regression.
+    const exitCode = ctx.failure.stage === "kconfig" ? ExitCode.usage : ExitCode.failure;
+    return { exitCode, reason: `${ctx.failure.stage}: ${ctx.failure.reason}`, details: ctx.failure.details ?? [] };
+  }
+  const outside = consoleFindings(ctx).filter(isFailure);
+  if (outside.length > 0) {
+    return { exitCode: ExitCode.failure, reason: `the kernel logged ${outside[0]!.title} outside any test`, details: outside[0]!.lines.slice(0, 30) };
+  }
+  return { exitCode: ExitCode.ok, details: [] };
+}
+
+/** Findings on the console that no test claimed (boot, shutdown). */
+function consoleFindings(ctx: Context) {
+  const guest = ctx.guest;
+  if (!guest) return [];
+  const claimed = new Set((ctx.tests ?? []).flatMap((t) => t.findings.map((f) => f.lineIndex)));
+  return guest.triage.findings.filter((f) => !claimed.has(f.lineIndex));
+}
+
+export function finishRun(ctx: Context, command: string): Verdict {
+  const verdict = verdictOf(ctx);
+  const { run } = ctx;
+  const results: RunResults = {
+    run: run.id,
+    status: verdict.exitCode === 0 ? "pass" : "fail",
+    exitCode: verdict.exitCode,
+    reason: verdict.reason,
+    kernelRelease: ctx.build?.kernelRelease,
+    timings: {
+      ...Object.fromEntries(run.stages.map((s) => [s.stage, Math.round(s.durationMs)])),
+      ...(ctx.bootReadyMs ? { bootToReadyMs: Math.round(ctx.bootReadyMs) } : {}),
+      ...(ctx.sshReadyMs ? { bootToSshMs: Math.round(ctx.sshReadyMs) } : {}),
+    },
+    stages: run.stages,
+    tests: (ctx.tests ?? []).map(({ tap: _tap, ...t }) => t),
+    consoleFindings: consoleFindings(ctx).map(({ id, kind, severity, title, lineIndex, signature }) => ({ id, kind, severity, title, lineIndex, signature })),
+  };
+  writeResults(run.dir, results);
+  writeReproduce(ctx, command);
+  run.set("finishedAt", new Date().toISOString());
+  run.set("exitCode", verdict.exitCode);
+  return verdict;
+}
+
+function writeReproduce(ctx: Context, command: string): void {
+  const q = (argv: string[]) => argv.map(shellQuote).join(" ");
+  const lines = ["#!/bin/sh", `# Reproduces run ${ctx.run.id}.`, "# With the harness:", `#   npm run ${command} -- --profile ${shellQuote(ctx.job.profileFile)}`, "# By hand:", "set -e"];
+  const { tree, series, build, job } = ctx;
+  if (tree && series) {
+    const buildDir = buildDirFor(tree.path, tree.managed, job.profile.toolchain.arch);
+    const env = Object.entries(kernelMakeEnv(job.profile.toolchain)).map(([k, v]) => `${k}=${shellQuote(v)}`);
+    const makeArgs = kernelMakeArgs({ buildDir, toolchain: job.profile.toolchain });
+    lines.push(
+      `cd ${shellQuote(tree.path)}`,
+      series.patches.length ? `git checkout --detach ${series.head}   # ${series.patches.length} patches on ${series.base}` : `git checkout --detach ${series.head}`,
+      `export ${env.join(" ")}`,
+      `ARCH=${job.profile.toolchain.arch} CROSS_COMPILE=${job.profile.toolchain.crossCompile} ${q(["scripts/kconfig/merge_config.sh", "-n", "-O", buildDir, ...job.fragments])}`,
+      q(["make", ...makeArgs, "olddefconfig"]),
+      q(["make", ...makeArgs, "-j$(nproc)", "Image", "headers_install"]).replace("'-j$(nproc)'", "-j$(nproc)"),
+    );
+  }
+  if (build && ctx.guest) {
+    lines.push(`# boot (the guest prints WDH-READY once dropbear listens; the run's key is ${ctx.run.file("id_ed25519")})`, q(ctx.guest.argv));
+    lines.push(`# in another terminal: ssh -i ${shellQuote(ctx.run.file("id_ed25519"))} -p ${ctx.guest.sshPort} -o StrictHostKeyChecking=no root@127.0.0.1`);
+  }
+  const file = ctx.run.file("reproduce.sh");
+  writeFileSync(file, lines.join("\n") + "\n");
+  chmodSync(file, 0o755);
+}
+
+export function summaryLines(ctx: Context, verdict: Verdict): string[] {
+  const out: string[] = [];
+  for (const t of ctx.tests ?? []) {
+    out.push(`  ${t.status.padEnd(4)} ${t.suite}/${t.name}${t.reason && t.status !== "pass" ? `: ${t.reason}` : ""} (${(t.durationMs / 1000).toFixed(1)} s)`);
+  }
+  if (verdict.exitCode === 0) out.push(`PASS (exit 0)`);
+  else out.push(`FAIL (exit ${verdict.exitCode}): ${verdict.reason}`, ...verdict.details.slice(0, 30).map((d) => `  ${d}`));
+  out.push(`run folder: ${ctx.run.dir}`);
+  return out;
+}

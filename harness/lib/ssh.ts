@@ -1,0 +1,108 @@
+// One SSH session per boot (ssh2), commands with a timeout each, the guest's host key pinned.
+import { readFileSync } from "node:fs";
+import { Client, type ClientChannel } from "ssh2";
+import { InfraError } from "./errors.ts";
+
+export interface SshTarget {
+  host: string;
+  port: number;
+  user: string;
+  privateKeyFile: string;
+  /** "ssh-ed25519 AAAA...": the only host key accepted. */
+  pinnedHostKey: string;
+}
+
+export interface CommandResult {
+  exitCode: number | null;
+  signal?: string;
+  stdout: string;
+  stderr: string;
+  durationMs: number;
+  timedOut: boolean;
+}
+
+export class SshSession {
+  private constructor(private readonly client: Client) {}
+
+  static connect(target: SshTarget, timeoutMs: number): Promise<SshSession> {
+    const pinned = Buffer.from(target.pinnedHostKey.trim().split(/\s+/)[1] ?? "", "base64");
+    return new Promise((resolve, reject) => {
+      const client = new Client();
+      let hostKeyMismatch = false;
+      client
+        .on("ready", () => resolve(new SshSession(client)))
+        .on("error", (e) =>
+          reject(
+            new InfraError(
+              hostKeyMismatch
+                ? `the guest's SSH host key is not the one it printed on its console: refusing to connect`
+                : `SSH to ${target.host}:${target.port} failed: ${e.message}`,
+            ),
+          ),
+        )
+        .connect({
+          host: target.host,
+          port: target.port,
+          username: target.user,
+          privateKey: readFileSync(target.privateKeyFile),
+          readyTimeout: timeoutMs,
+          hostVerifier: (key: Buffer) => {
+            hostKeyMismatch = !key.equals(pinned);
+            return !hostKeyMismatch;
+          },
+          algorithms: { serverHostKey: ["ssh-ed25519"] },
+        });
+    });
+  }
+
+  /** Run one command; a command that outlives its timeout is cut off (its channel closed). */
+  run(command: string, timeoutMs: number, signal?: AbortSignal): Promise<CommandResult> {
+    const started = performance.now();
+    return new Promise((resolve, reject) => {
+      this.client.exec(command, (err, stream: ClientChannel) => {
+        if (err) return reject(new InfraError(`SSH exec failed: ${err.message}`));
+        const out: Buffer[] = [];
+        const errOut: Buffer[] = [];
+        let timedOut = false;
+        const stop = () => {
+          try {
+            stream.signal("KILL");
+          } catch {
+            // dropbear may not support signals; closing the channel is enough
+          }
+          stream.close();
+        };
+        const timer = setTimeout(() => {
+          timedOut = true;
+          stop();
+        }, timeoutMs);
+        const onAbort = () => stop();
+        signal?.addEventListener("abort", onAbort, { once: true });
+        let exitCode: number | null = null;
+        let exitSignal: string | undefined;
+        stream.on("data", (d: Buffer) => out.push(d));
+        stream.stderr.on("data", (d: Buffer) => errOut.push(d));
+        stream.on("exit", (code: number | null, sig?: string) => {
+          exitCode = code;
+          exitSignal = sig ?? undefined;
+        });
+        stream.on("close", () => {
+          clearTimeout(timer);
+          signal?.removeEventListener("abort", onAbort);
+          resolve({
+            exitCode,
+            signal: exitSignal,
+            stdout: Buffer.concat(out).toString("utf8"),
+            stderr: Buffer.concat(errOut).toString("utf8"),
+            durationMs: performance.now() - started,
+            timedOut,
+          });
+        });
+      });
+    });
+  }
+
+  close(): void {
+    this.client.end();
+  }
+}

@@ -1,0 +1,146 @@
+// Stage "boot": start QEMU, read its console once (console.log, triage and readiness from the same
+// lines), and hand back a live guest once it printed its host key and is listening for SSH.
+// A panic or QEMU exiting ends the boot at once; a silent guest ends it at the boot timeout.
+import { createServer } from "node:net";
+import { InfraError } from "../../lib/errors.ts";
+import { shellQuote } from "../../lib/exec.ts";
+import { failed, passed, type Deps, type StageResult } from "../../lib/stage.ts";
+import type { MachineDef } from "../../config/schema.ts";
+import { ConsoleTriage, type Finding } from "../triage/triage.ts";
+import { qemuArgv } from "./argv.ts";
+
+export interface BootInput {
+  machine: MachineDef;
+  kernel: string;
+  initrd: string;
+  consoleLog: string;
+  bootTimeoutMs: number;
+  append?: string[];
+}
+
+export type GuestEnd = { kind: "fatal"; finding: Finding } | { kind: "exited"; exitCode: number };
+
+export interface LiveGuest {
+  argv: string[];
+  sshPort: number;
+  hostKey: string;
+  triage: ConsoleTriage;
+  /** Every console line so far (the same lines as console.log). */
+  lines: string[];
+  /** Milliseconds from QEMU start to the ready marker. */
+  readyMs: number;
+  /** Resolves when the kernel died or QEMU exited: tests race against it. */
+  ended: Promise<GuestEnd>;
+  /** Resolves when a console line matches (or undefined after timeoutMs). */
+  waitForLine(match: (line: string) => boolean, timeoutMs: number): Promise<string | undefined>;
+  shutdown(): Promise<void>;
+}
+
+export const HOSTKEY_MARKER = "WDH-HOSTKEY ";
+export const READY_MARKER = "WDH-READY";
+
+export async function bootGuest(input: BootInput, deps: Deps): Promise<StageResult<LiveGuest> & { argv: string[] }> {
+  const started = performance.now();
+  const sshPort = await freeLoopbackPort();
+  const argv = qemuArgv(input.machine, { kernel: input.kernel, initrd: input.initrd, sshPort, append: input.append });
+  const stop = new AbortController();
+  const onOuterAbort = () => stop.abort();
+  deps.signal.addEventListener("abort", onOuterAbort, { once: true });
+
+  const triage = new ConsoleTriage();
+  const lines: string[] = [];
+  const waiters = new Set<{ match: (l: string) => boolean; resolve: (l: string) => void }>();
+  let hostKey: string | undefined;
+  let resolveReady!: () => void;
+  const ready = new Promise<void>((r) => (resolveReady = r));
+  let resolveEnded!: (e: GuestEnd) => void;
+  const ended = new Promise<GuestEnd>((r) => (resolveEnded = r));
+
+  const onLine = (raw: string) => {
+    const line = raw.replace(/\r$/, "");
+    lines.push(line);
+    for (const f of triage.feed(line)) if (triage.fatal === f) resolveEnded({ kind: "fatal", finding: f });
+    if (line.startsWith(HOSTKEY_MARKER)) hostKey = line.slice(HOSTKEY_MARKER.length).trim();
+    if (line.trim() === READY_MARKER) resolveReady();
+    for (const w of waiters) if (w.match(line)) (waiters.delete(w), w.resolve(line));
+    if (lines.length % 20 === 0) deps.progress(line.slice(0, 100));
+  };
+
+  const qemu = deps
+    .exec(argv[0]!, argv.slice(1), { signal: stop.signal, logFile: input.consoleLog, onLine, allowFailure: true })
+    .then((r) => {
+      resolveEnded({ kind: "exited", exitCode: r.exitCode });
+      return r;
+    })
+    .catch((e: unknown) => {
+      resolveEnded({ kind: "exited", exitCode: -1 });
+      return e instanceof Error ? e : new Error(String(e));
+    });
+
+  const shutdown = async () => {
+    stop.abort();
+    await qemu;
+    deps.signal.removeEventListener("abort", onOuterAbort);
+  };
+
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<"timeout">((r) => (timer = setTimeout(() => r("timeout"), input.bootTimeoutMs)));
+  const first = await Promise.race([ready.then(() => "ready" as const), ended, timeout]);
+  clearTimeout(timer);
+
+  const extra = { argv, logFile: input.consoleLog };
+  if (first === "ready" && hostKey) {
+    const guest: LiveGuest = {
+      argv,
+      sshPort,
+      hostKey,
+      triage,
+      lines,
+      readyMs: performance.now() - started,
+      ended,
+      shutdown,
+      waitForLine: (match, timeoutMs) =>
+        new Promise((resolve) => {
+          const w = { match, resolve: (l: string) => (clearTimeout(t), resolve(l)) };
+          const t = setTimeout(() => (waiters.delete(w), resolve(undefined)), timeoutMs);
+          waiters.add(w);
+        }),
+    };
+    return { ...passed("boot", started, guest, { reason: `ready in ${(guest.readyMs / 1000).toFixed(1)} s` }), ...extra };
+  }
+
+  await shutdown();
+  triage.finish();
+  const tail = lines.slice(-25);
+  if (first === "timeout") {
+    return { ...failed<LiveGuest>("boot", started, `no ready marker within ${input.bootTimeoutMs / 1000} s (the guest never reached SSH)`, { details: tail }), ...extra };
+  }
+  if (first === "ready") {
+    return { ...failed<LiveGuest>("boot", started, "the guest said it was ready but printed no host key", { details: tail }), ...extra };
+  }
+  if (first.kind === "fatal") {
+    return { ...failed<LiveGuest>("boot", started, `kernel died during boot: ${first.finding.title}`, { details: first.finding.lines.slice(0, 40) }), ...extra };
+  }
+  const kernelSpoke = lines.some((l) => /Booting Linux|Linux version/.test(l));
+  if (!kernelSpoke) {
+    throw new InfraError(`QEMU exited with ${first.exitCode} before the kernel printed anything`, [
+      `$ ${argv.map(shellQuote).join(" ")}`,
+      ...tail,
+    ]);
+  }
+  const findings = triage.findings.filter((f) => f.severity !== "info");
+  const reason = findings[0] ? `kernel died during boot: ${findings[0].title}` : `QEMU exited with ${first.exitCode} during boot`;
+  return { ...failed<LiveGuest>("boot", started, reason, { details: tail }), ...extra };
+}
+
+export function freeLoopbackPort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once("error", reject);
+    server.listen(0, "127.0.0.1", () => {
+      const address = server.address();
+      const port = typeof address === "object" && address ? address.port : 0;
+      server.close(() => resolve(port));
+    });
+  });
+}

@@ -1,0 +1,49 @@
+// results.json and junit.xml from what the stages returned: the report reads results, never the
+// stages' internals.
+import { writeFileSync } from "node:fs";
+import type { StageResult } from "../../lib/stage.ts";
+import type { TestResult } from "../guest/run.ts";
+import type { Finding } from "../triage/triage.ts";
+import { toJUnit, type JUnitCase } from "./junit.ts";
+
+export interface RunResults {
+  run: string;
+  status: "pass" | "fail";
+  exitCode: number;
+  reason?: string;
+  kernelRelease?: string;
+  timings: Record<string, number>;
+  stages: Omit<StageResult<unknown>, "output">[];
+  tests: Omit<TestResult, "tap">[];
+  /** Findings on the console outside any test (boot, shutdown). */
+  consoleFindings: Pick<Finding, "id" | "kind" | "severity" | "title" | "lineIndex" | "signature">[];
+}
+
+export function writeResults(dir: string, results: RunResults): void {
+  writeFileSync(`${dir}/results.json`, JSON.stringify(results, null, 2) + "\n");
+  writeFileSync(`${dir}/junit.xml`, junitFor(results));
+}
+
+export function junitFor(results: RunResults): string {
+  const stageCases: JUnitCase[] = results.stages.map((s) => ({
+    classname: "harness",
+    name: s.stage,
+    durationMs: s.durationMs,
+    status: s.status === "warn" ? "pass" : s.status,
+    message: s.reason,
+    output: s.details?.join("\n"),
+  }));
+  const testCases: JUnitCase[] = results.tests.map((t) => ({
+    classname: t.suite,
+    name: t.name,
+    durationMs: t.durationMs,
+    status: t.status,
+    message: t.reason,
+    output: t.output,
+    kernelLog: t.kernelLog.join("\n"),
+  }));
+  return toJUnit([
+    { name: `${results.run}/stages`, cases: stageCases },
+    { name: `${results.run}/guest-tests`, cases: testCases },
+  ]);
+}

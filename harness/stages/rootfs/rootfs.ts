@@ -1,0 +1,118 @@
+// Stage "rootfs": the initramfs, as three newc archives concatenated (the kernel unpacks them in turn):
+//   base  busybox-static + dropbear + its libraries (arm64 .debs) + /init   cached by the .debs and overlay
+//   tests the compiled guest test suites under /opt/wdh                      cached by the suites
+//   run   this run's SSH authorized key                                      made per run (a few bytes)
+// so a new run rewrites only the last, tiny part.
+import { createReadStream, createWriteStream, existsSync, readFileSync, renameSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { pipeline } from "node:stream/promises";
+import { cacheDir, repoRoot, sha256, shortHash } from "../../lib/paths.ts";
+import { failed, passed, type Deps, type StageResult } from "../../lib/stage.ts";
+import { compileSuites, type GuestTest, type Suite } from "../guest/suites.ts";
+import { entriesFromDir, writeCpio, type CpioEntry } from "./cpio.ts";
+import { fetchDebs, resolveClosure, unpackDebs } from "./debs.ts";
+
+export const guestPackages = ["busybox-static:arm64", "dropbear-bin:arm64"];
+const overlayDir = join(repoRoot, "harness/stages/rootfs/overlay");
+
+export interface RootfsInput {
+  buildDir: string;
+  uapiInclude: string;
+  /** Identifies the headers the C tests compile against (the build's tree and config). */
+  headersId: string;
+  crossCompile: string;
+  suites: Suite[];
+  authorizedKey: string;
+  runDir: string;
+  logFile: string;
+}
+
+export interface Rootfs {
+  initrd: string;
+  parts: { name: string; path: string; cached: boolean }[];
+  tests: GuestTest[];
+  debs: string[];
+}
+
+export async function buildRootfs(input: RootfsInput, deps: Deps): Promise<StageResult<Rootfs>> {
+  const started = performance.now();
+  const genInitCpio = join(input.buildDir, "usr/gen_init_cpio");
+  const exec: typeof deps.exec = (f, a, o = {}) => deps.exec(f, a, { logFile: input.logFile, signal: deps.signal, ...o });
+
+  deps.progress("guest packages");
+  const packages = (await resolveClosure(guestPackages, exec, deps.signal)).filter((p) => p.endsWith(":arm64"));
+  const debs = await fetchDebs(packages, exec, deps.signal);
+  const base = await baseArchive(genInitCpio, await unpackDebs(debs, exec, deps.signal), debs.map((d) => d.file), exec);
+
+  deps.progress("guest tests");
+  const compiled = await compileSuites(input.suites, { ...input, exec, signal: deps.signal, logFile: input.logFile });
+  if (!compiled.ok) return failed("rootfs", started, compiled.reason, { details: compiled.details, logFile: input.logFile });
+  const testsPath = join(cacheDir("rootfs"), `tests-${compiled.compiled.key}.cpio`);
+  const testsCached = existsSync(testsPath);
+  if (!testsCached) await atomically(testsPath, (tmp) => writeCpio(genInitCpio, entriesFromDir(compiled.compiled.dir, "/opt/wdh"), tmp, exec));
+
+  const runPath = join(input.runDir, "run.cpio");
+  const keys = join(input.runDir, "authorized_keys");
+  writeFileSync(keys, `${input.authorizedKey.trim()}\n`);
+  await writeCpio(
+    genInitCpio,
+    [
+      { type: "dir", name: "/root", mode: 0o700 },
+      { type: "dir", name: "/root/.ssh", mode: 0o700 },
+      { type: "file", name: "/root/.ssh/authorized_keys", source: keys, mode: 0o600 },
+    ],
+    runPath,
+    exec,
+  );
+
+  const initrd = join(input.runDir, "initramfs.cpio");
+  const out = createWriteStream(initrd);
+  for (const part of [base.path, testsPath, runPath]) await pipeline(createReadStream(part), out, { end: false });
+  await new Promise<void>((resolve, reject) => out.end((e?: Error | null) => (e ? reject(e) : resolve())));
+
+  return passed(
+    "rootfs",
+    started,
+    {
+      initrd,
+      parts: [
+        { name: "base", path: base.path, cached: base.cached },
+        { name: "tests", path: testsPath, cached: testsCached },
+        { name: "run", path: runPath, cached: false },
+      ],
+      tests: compiled.compiled.tests,
+      debs: debs.map((d) => d.file),
+    },
+    { logFile: input.logFile, reason: `${debs.length} packages, ${compiled.compiled.tests.length} guest tests` },
+  );
+}
+
+/** What of the unpacked packages goes into the guest: programs and shared libraries, no docs or locales. */
+export function keepInGuest(path: string): boolean {
+  return !/^\/(etc|usr\/share|usr\/libexec|usr\/lib\/aarch64-linux-gnu\/(gconv|audit))(\/|$)/.test(path);
+}
+
+async function baseArchive(genInitCpio: string, unpacked: string, debFiles: string[], exec: Deps["exec"]) {
+  const overlay = entriesFromDir(overlayDir);
+  const key = shortHash(JSON.stringify([debFiles, overlay.map((e) => [e.name, e.mode, e.type === "file" ? sha256(readFileSync(e.source)) : ""])]));
+  const path = join(cacheDir("rootfs"), `base-${key}.cpio`);
+  if (existsSync(path)) return { path, cached: true };
+  const entries: CpioEntry[] = [
+    ...["/bin", "/sbin", "/usr", "/usr/bin", "/usr/sbin", "/proc", "/sys", "/dev", "/tmp", "/run", "/var", "/etc", "/opt"].map(
+      (name): CpioEntry => ({ type: "dir", name, mode: name === "/tmp" ? 0o1777 : 0o755 }),
+    ),
+    // the kernel opens /dev/console for init before anything is mounted
+    { type: "nod", name: "/dev/console", mode: 0o600, dev: "c", major: 5, minor: 1 },
+    ...entriesFromDir(unpacked, "", keepInGuest),
+    ...overlay,
+  ];
+  await atomically(path, (tmp) => writeCpio(genInitCpio, entries, tmp, exec));
+  return { path, cached: false };
+}
+
+async function atomically(path: string, write: (tmp: string) => Promise<void>): Promise<void> {
+  const tmp = `${path}.partial`;
+  await write(tmp);
+  renameSync(tmp, path);
+}
+

@@ -3,6 +3,7 @@
 import { treeStateId } from "../lib/git.ts";
 import { cacheDir, pathSafe, shortHash } from "../lib/paths.ts";
 import { toolVersions } from "../lib/tool-versions.ts";
+import { withLock } from "../lib/lock.ts";
 import { buildKernel } from "../stages/build/build.ts";
 import { configureKernel } from "../stages/kconfig/kconfig.ts";
 import { applySeries } from "../stages/series/series.ts";
@@ -61,18 +62,19 @@ export const buildSteps: Step[] = [
     title: "Kconfig",
     run: async (ctx, progress) => {
       const { tree, series, job } = ctx;
-      const r = await configureKernel(
+      const buildDir = buildDirFor(tree!.path, tree!.managed, job.profile.toolchain.arch);
+      const r = await lockBuildDir(buildDir, ctx, progress, () => configureKernel(
         {
           treeDir: tree!.path,
           treeStateId: treeStateId(series!.state),
-          buildDir: buildDirFor(tree!.path, tree!.managed, job.profile.toolchain.arch),
+          buildDir,
           base: job.profile.kconfig.base,
           fragments: job.fragments,
           toolchain: job.profile.toolchain,
           logFile: ctx.run.file("build.log"),
         },
         { ...ctx.deps, progress },
-      );
+      ));
       ctx.config = r.output;
       if (r.output) ctx.run.set("kconfig", { base: job.profile.kconfig.base, fragments: r.output.fragments, key: r.output.key });
       return r;
@@ -82,18 +84,19 @@ export const buildSteps: Step[] = [
     title: "Build",
     run: async (ctx, progress) => {
       const { tree, series, job } = ctx;
-      const r = await buildKernel(
+      const buildDir = buildDirFor(tree!.path, tree!.managed, job.profile.toolchain.arch);
+      const r = await lockBuildDir(buildDir, ctx, progress, () => buildKernel(
         {
           treeDir: tree!.path,
           treeStateId: treeStateId(series!.state),
           treeDirty: series!.state.dirty !== null,
-          buildDir: buildDirFor(tree!.path, tree!.managed, job.profile.toolchain.arch),
+          buildDir,
           configKey: ctx.config!.key,
           toolchain: job.profile.toolchain,
           logFile: ctx.run.file("build.log"),
         },
         { ...ctx.deps, progress },
-      );
+      ));
       ctx.build = r.output;
       if (r.output) {
         const { treeDir: _t, ...artifacts } = r.output;
@@ -103,6 +106,10 @@ export const buildSteps: Step[] = [
     },
   },
 ];
+
+function lockBuildDir<T>(buildDir: string, ctx: Context, progress: (m: string) => void, fn: () => Promise<T>): Promise<T> {
+  return withLock(`${buildDir}.lock`, fn, { signal: ctx.deps.signal, onWait: () => progress(`waiting for another run using ${buildDir}`) });
+}
 
 export function artifactPaths(ctx: Context): Record<string, string> {
   const b = ctx.build!;

@@ -1,7 +1,7 @@
 // Stage "kconfig": allnoconfig (or tinyconfig) for the target arch plus the profile's fragments, merged
 // with the tree's own scripts/kconfig/merge_config.sh, then olddefconfig; then every option a fragment
 // asked for is checked in the final .config. A dropped option fails the stage, by name.
-import { existsSync, readFileSync, statSync, utimesSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, statSync, utimesSync, writeFileSync } from "node:fs";
 import { basename, join } from "node:path";
 import { UsageError } from "../../lib/errors.ts";
 import { sha256 } from "../../lib/paths.ts";
@@ -38,6 +38,7 @@ export async function configureKernel(input: KconfigInput, deps: Deps): Promise<
   });
   const fragmentHashes = fragments.map((f) => ({ path: f.path, sha256: sha256(f.text) }));
   const key = sha256(JSON.stringify([input.base, input.treeStateId, input.toolchain, fragmentHashes.map((f) => f.sha256)]));
+  mkdirSync(input.buildDir, { recursive: true }); // merge_config.sh -O wants it to exist
   const dotConfig = join(input.buildDir, ".config");
   const keyFile = join(input.buildDir, KEY_FILE);
   const requested: RequestedOption[] = fragments.flatMap((f) => parseFragment(f.text, basename(f.path)));
@@ -68,7 +69,8 @@ export async function configureKernel(input: KconfigInput, deps: Deps): Promise<
 async function regenerate(input: KconfigInput, deps: Deps): Promise<void> {
   const dotConfig = join(input.buildDir, ".config");
   const before = existsSync(dotConfig) ? { text: readFileSync(dotConfig, "utf8"), mtime: statSync(dotConfig).mtime } : undefined;
-  const env = kernelMakeEnv(input.toolchain);
+  // merge_config.sh runs make itself and takes the architecture from the environment only.
+  const env = { ...kernelMakeEnv(input.toolchain), ARCH: input.toolchain.arch, CROSS_COMPILE: input.toolchain.crossCompile };
   const run = (file: string, args: string[]) =>
     deps.exec(file, args, { cwd: input.treeDir, env, signal: deps.signal, logFile: input.logFile });
   const mergeConfig = join(input.treeDir, "scripts/kconfig/merge_config.sh");

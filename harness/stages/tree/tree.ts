@@ -6,6 +6,7 @@ import { join, resolve } from "node:path";
 import { InfraError, UsageError } from "../../lib/errors.ts";
 import { git, gitOut, treeState, type TreeState } from "../../lib/git.ts";
 import { cacheDir, pathSafe } from "../../lib/paths.ts";
+import { withLock } from "../../lib/lock.ts";
 import { passed, type Deps, type StageResult } from "../../lib/stage.ts";
 
 export type TreeSpec = { kind: "debian"; package: string } | { kind: "path"; path: string };
@@ -51,7 +52,11 @@ async function debianTree(pkg: string, deps: Deps): Promise<KernelTree> {
   const version = await installedVersion(pkg, deps);
   const dir = join(cacheDir("trees"), pathSafe(`debian-${pkg}-${version}`));
   const markerPath = join(dir, ".git", MARKER);
-  if (!existsSync(markerPath)) await extractDebianSource(pkg, version, dir, deps);
+  if (!existsSync(markerPath)) {
+    await withLock(`${dir}.lock`, async () => {
+      if (!existsSync(markerPath)) await extractDebianSource(pkg, version, dir, deps);
+    }, { signal: deps.signal, onWait: () => deps.progress(`waiting for another run extracting ${pkg}`) });
+  }
   const marker = JSON.parse(readFileSync(markerPath, "utf8")) as { baseCommit: string };
   return {
     path: dir,

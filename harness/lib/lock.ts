@@ -1,0 +1,46 @@
+// A lock file per cache entry, so two runs do not extract the same tree or build in the same O= dir at
+// once. The holder's pid is in the file; a lock whose holder is gone is taken over.
+import { closeSync, openSync, readFileSync, rmSync, writeSync } from "node:fs";
+import { InterruptedError } from "./errors.ts";
+
+function holderAlive(path: string): boolean {
+  try {
+    const pid = Number(readFileSync(path, "utf8"));
+    if (!pid) return false;
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+export async function withLock<T>(
+  path: string,
+  fn: () => Promise<T>,
+  opts: { signal?: AbortSignal; onWait?: () => void } = {},
+): Promise<T> {
+  let waited = false;
+  for (;;) {
+    try {
+      const fd = openSync(path, "wx");
+      writeSync(fd, String(process.pid));
+      closeSync(fd);
+      break;
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== "EEXIST") throw e;
+      if (!holderAlive(path)) {
+        rmSync(path, { force: true });
+        continue;
+      }
+      if (!waited) opts.onWait?.();
+      waited = true;
+      if (opts.signal?.aborted) throw new InterruptedError(`interrupted while waiting for ${path}`);
+      await new Promise((r) => setTimeout(r, 500));
+    }
+  }
+  try {
+    return await fn();
+  } finally {
+    rmSync(path, { force: true });
+  }
+}

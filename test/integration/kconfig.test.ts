@@ -1,0 +1,63 @@
+// The kconfig stage on the real Debian 6.12 tree and the tree's own merge_config.sh: an option whose
+// dependency is missing is dropped by Kconfig, and the stage names it.
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { createExec } from "../../harness/lib/exec.ts";
+import { treeStateId } from "../../harness/lib/git.ts";
+import { repoRoot } from "../../harness/lib/paths.ts";
+import type { Deps } from "../../harness/lib/stage.ts";
+import { defaultToolchain } from "../../harness/stages/build/make.ts";
+import { configureKernel } from "../../harness/stages/kconfig/kconfig.ts";
+import { prepareTree, type KernelTree } from "../../harness/stages/tree/tree.ts";
+
+const deps: Deps = { exec: createExec(), signal: new AbortController().signal, progress: () => {}, now: Date.now };
+let tree: KernelTree;
+let work: string;
+
+beforeAll(async () => {
+  tree = (await prepareTree({ kind: "debian", package: "linux-source-6.12" }, deps)).output!;
+  work = mkdtempSync(join(tmpdir(), "wdh-kconfig-"));
+}, 600_000);
+afterAll(() => rmSync(work, { recursive: true, force: true }));
+
+describe("configureKernel on linux-source-6.12", () => {
+  it("fails naming an option that merge_config.sh + olddefconfig dropped", async () => {
+    // ARM_SMMU_V3 depends on IOMMU_SUPPORT, which this fragment set does not ask for.
+    const fragment = join(work, "smmu-only.config");
+    writeFileSync(fragment, "CONFIG_ARM_SMMU_V3=y\n");
+    const r = await configureKernel(
+      {
+        treeDir: tree.path,
+        treeStateId: treeStateId(tree.state),
+        buildDir: join(work, "build"),
+        base: "allnoconfig",
+        fragments: [join(repoRoot, "kernel-config/base.config"), fragment],
+        toolchain: defaultToolchain,
+        logFile: join(work, "build.log"),
+      },
+      deps,
+    );
+    expect(r.status).toBe("fail");
+    expect(r.reason).toBe("1 Kconfig option(s) did not survive: CONFIG_ARM_SMMU_V3");
+    expect(r.details).toEqual(["CONFIG_ARM_SMMU_V3: smmu-only.config:1 asked for =y, .config has it not set (an unmet dependency?)"]);
+  });
+
+  it("keeps every option of the default fragments", async () => {
+    const fragments = ["base", "ssh", "pci-virtio", "iommu", "crypto", "uacce", "debug"].map((f) => join(repoRoot, "kernel-config", `${f}.config`));
+    const r = await configureKernel(
+      {
+        treeDir: tree.path,
+        treeStateId: treeStateId(tree.state),
+        buildDir: join(work, "build-default"),
+        base: "allnoconfig",
+        fragments,
+        toolchain: defaultToolchain,
+        logFile: join(work, "build.log"),
+      },
+      deps,
+    );
+    expect(r.status, r.details?.join("\n")).toBe("pass");
+  });
+});

@@ -41,8 +41,8 @@ export const ProfileSchema = v.strictObject({
   toolchain: v.optional(ToolchainSchema, {}),
   /** A machine definition under qemu/ (without .yaml) or a path. */
   machine: v.string(),
-  /** Suites under guest-tests/. */
-  tests: v.optional(v.array(Name), []),
+  /** Suites under guest-tests/ (a name) or suite folders elsewhere (a path). */
+  tests: v.optional(v.array(v.string()), []),
   timeouts: v.optional(TimeoutsSchema, {}),
 });
 export type Profile = v.InferOutput<typeof ProfileSchema>;

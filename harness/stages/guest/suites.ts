@@ -2,7 +2,7 @@
 // against the built tree's uapi headers; shell tests are copied as they are. Everything lands in the
 // initramfs under /opt/wdh/<suite>/.
 import { copyFileSync, existsSync, mkdirSync, readFileSync, readdirSync, renameSync, rmSync } from "node:fs";
-import { basename, join } from "node:path";
+import { basename, join, resolve } from "node:path";
 import { loadYaml } from "../../config/load.ts";
 import { SuiteSchema, type SuiteDef } from "../../config/schema.ts";
 import { UsageError } from "../../lib/errors.ts";
@@ -30,7 +30,7 @@ export const guestInstallDir = "/opt/wdh";
 
 export function loadSuites(names: string[], root = guestTestsRoot): Suite[] {
   return names.map((name) => {
-    const dir = join(root, name);
+    const dir = name.includes("/") ? resolve(name) : join(root, name);
     if (!existsSync(join(dir, "suite.yaml"))) throw new UsageError(`guest test suite ${name}: ${dir}/suite.yaml not found`);
     const def = loadYaml(SuiteSchema, join(dir, "suite.yaml"));
     for (const t of def.tests) {

@@ -119,7 +119,7 @@ export async function bootGuest(input: BootInput, deps: Deps): Promise<StageResu
     return { ...failed<LiveGuest>("boot", started, "the guest said it was ready but printed no host key", { details: tail }), ...extra };
   }
   if (first.kind === "fatal") {
-    return { ...failed<LiveGuest>("boot", started, `kernel died during boot: ${first.finding.title}`, { details: first.finding.lines.slice(0, 40) }), ...extra };
+    return { ...failed<LiveGuest>("boot", started, `kernel died during boot: ${first.finding.title}`, { details: first.finding.lines }), ...extra };
   }
   const kernelSpoke = lines.some((l) => /Booting Linux|Linux version/.test(l));
   if (!kernelSpoke) {
@@ -128,9 +128,10 @@ export async function bootGuest(input: BootInput, deps: Deps): Promise<StageResu
       ...tail,
     ]);
   }
-  const findings = triage.findings.filter((f) => f.severity !== "info");
-  const reason = findings[0] ? `kernel died during boot: ${findings[0].title}` : `QEMU exited with ${first.exitCode} during boot`;
-  return { ...failed<LiveGuest>("boot", started, reason, { details: tail }), ...extra };
+  // QEMU exits at once on a panic (panic=-1, -no-reboot), often before the report's last line.
+  const cause = triage.fatal ?? triage.findings.find((f) => f.severity !== "info");
+  const reason = cause ? `kernel died during boot: ${cause.title}` : `QEMU exited with ${first.exitCode} during boot`;
+  return { ...failed<LiveGuest>("boot", started, reason, { details: cause?.lines ?? tail }), ...extra };
 }
 
 export function freeLoopbackPort(): Promise<number> {

@@ -1,7 +1,8 @@
 // Debian arm64 packages for the guest, fetched as .debs with the ordinary apt client (no root needed
 // once the arm64 architecture is known to apt), cached by file name (which carries the version), and
 // unpacked with dpkg-deb -x.
-import { existsSync, mkdirSync, renameSync, rmSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, renameSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { InfraError } from "../../lib/errors.ts";
 import type { Exec } from "../../lib/exec.ts";
@@ -28,8 +29,12 @@ export async function resolveClosure(packages: string[], exec: Exec, signal?: Ab
 /** apt-get download of what is not in the cache yet; returns every .deb of the set. */
 export async function fetchDebs(packages: string[], exec: Exec, signal?: AbortSignal): Promise<DebFile[]> {
   const dir = cacheDir("debs");
-  const uris = await exec("apt-get", ["download", "--print-uris", ...packages], { signal, allowFailure: true, cwd: dir });
+  // --print-uris lists only what is not in its working directory yet: ask from an empty one.
+  const empty = mkdtempSync(join(tmpdir(), "wdh-apt-"));
+  const uris = await exec("apt-get", ["download", "--print-uris", ...packages], { signal, allowFailure: true, cwd: empty });
+  rmSync(empty, { recursive: true, force: true });
   if (uris.exitCode !== 0) throw aptProblem(`apt-get download ${packages.join(" ")}`, uris.stderr);
+  if (!uris.stdout.includes("'")) throw aptProblem(`apt-get download --print-uris ${packages.join(" ")} listed nothing`, uris.stderr);
   // Lines: 'URI' file size hash, one per package, in the order asked.
   const files = uris.stdout
     .split("\n")

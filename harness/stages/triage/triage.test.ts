@@ -1,0 +1,325 @@
+// Console triage against saved arm64 console logs (test/fixtures/console), one per kind of report.
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { describe, expect, it } from "vitest";
+import type { Exec, ExecOptions } from "../../lib/exec.ts";
+import { repoRoot } from "../../lib/paths.ts";
+import { decodeStack } from "./decode.ts";
+import { PATTERNS } from "./patterns.ts";
+import { ConsoleTriage, isFailure, summarize, triageLog, type Finding } from "./triage.ts";
+
+const fixtureDir = join(repoRoot, "test/fixtures/console");
+const fixture = (name: string) => readFileSync(join(fixtureDir, name), "utf8");
+const triage = (name: string) => triageLog(fixture(name));
+const only = (findings: Finding[]) => {
+  expect(findings).toHaveLength(1);
+  return findings[0]!;
+};
+
+describe("clean boot", () => {
+  it("has no findings, including TAP lines that mention WARNING and BUG", () => {
+    const t = new ConsoleTriage();
+    for (const line of fixture("boot-clean-6.12.log").split("\n")) t.feed(line);
+    expect(t.finish()).toEqual([]);
+    expect(t.findings).toEqual([]);
+    expect(t.fatal).toBeUndefined();
+  });
+
+  it("ignores userspace and marker lines that look like reports", () => {
+    const lines = [
+      "ok 3 - WARNING handling",
+      "# BUG: not really",
+      "not ok 4 - Kernel panic - not syncing: from a test name",
+      "    # kunit: BUG: KASAN: expected in this test",
+      "[    0.000000] Kernel command line: console=ttyAMA0 oops=panic WARNING: CPU: 0 PID: 1 at x.c:1 f+0x0/0x4",
+      "[    0.221590] Run /init as init process",
+      "[    5.000000] ------------[ cut here ]------------",
+      "[    5.000001] ---[ end trace 0000000000000000 ]---",
+      "[    5.000002] ---[ end Kernel panic - not syncing: Oops: Fatal exception ]---",
+      "echo Unable to handle kernel NULL pointer dereference",
+      "[   12.000000] wdh: test case 'Internal error: Oops' skipped",
+    ];
+    expect(triageLog(lines.join("\n"))).toEqual([]);
+  });
+});
+
+describe("NULL pointer dereference oops with oops=panic", () => {
+  const findings = triage("oops-null-deref.log");
+
+  it("is one oops report, made fatal by the panic that follows it", () => {
+    expect(findings.map((f) => [f.id, f.kind, f.severity])).toEqual([
+      ["oops-null-deref", "oops", "fatal"],
+      ["panic", "panic", "fatal"],
+    ]);
+    const [oops, panic] = findings as [Finding, Finding];
+    expect(oops.title).toBe("Unable to handle kernel NULL pointer dereference in virtcrypto_probe");
+    expect(oops.causedPanic).toBe(true);
+    expect(oops.lineIndex).toBe(12);
+    expect(oops.timestamp).toBe(0.143157);
+    // arm64's die() line belongs to the fault report, which ends at the oops end marker.
+    expect(oops.lines.some((l) => l.includes("Internal error: Oops: 0000000096000004 [#1] PREEMPT SMP"))).toBe(true);
+    expect(oops.lines[0]).toMatch(/^\[ {4}0\.143157\] Unable to handle kernel NULL pointer dereference/);
+    expect(oops.lines.at(-1)).toMatch(/---\[ end trace 0000000000000000 \]---$/);
+    expect(oops.stack.slice(0, 3)).toEqual(["virtcrypto_probe", "virtio_dev_probe", "really_probe"]);
+    expect(oops.stack.at(-1)).toBe("ret_from_fork");
+    expect(oops.signature).toBe(
+      "oops: Unable to handle kernel NULL pointer dereference in virtcrypto_probe | virtcrypto_probe < virtio_dev_probe < really_probe",
+    );
+    expect(panic.title).toBe("Kernel panic - not syncing: Oops: Fatal exception");
+    expect(panic.lines.at(-1)).toMatch(/---\[ end Kernel panic - not syncing: Oops: Fatal exception \]---$/);
+  });
+
+  it("names the oops, not the panic, as the fatal finding", () => {
+    const t = new ConsoleTriage();
+    let firedAt: number | undefined;
+    fixture("oops-null-deref.log")
+      .split("\n")
+      .forEach((line, i) => {
+        // How a live reader learns the kernel died: the fatal finding comes out of feed().
+        if (firedAt === undefined && t.feed(line).some((f) => f === t.fatal)) firedAt = i;
+      });
+    t.finish();
+    expect(t.fatal?.id).toBe("oops-null-deref");
+    expect(firedAt).toBe(61); // the "Kernel panic - not syncing" line
+  });
+
+  it("summarizes each finding on one line", () => {
+    expect(summarize(findings)).toEqual([
+      "oops: Unable to handle kernel NULL pointer dereference in virtcrypto_probe (console line 13, caused the panic)",
+      "panic: Kernel panic - not syncing: Oops: Fatal exception (console line 62)",
+    ]);
+  });
+
+  it("gives the same signature to the same crash at other addresses, times and CPUs", () => {
+    const rerun = fixture("oops-null-deref.log")
+      .replace(/^\[ {4}0\.1(\d+)\]/gm, "[   12.9$1]")
+      .replaceAll("0000000000000010", "0000000000000018")
+      .replaceAll("ffff8000", "ffffa3c1")
+      .replaceAll("CPU: 1 UID: 0 PID: 1 ", "CPU: 0 UID: 0 PID: 1 ")
+      .replace("0x35e040800000", "0x1c0fa0e00000");
+    const again = triageLog(rerun)[0]!;
+    expect(again.timestamp).not.toBe(findings[0]!.timestamp);
+    expect(again.signature).toBe(findings[0]!.signature);
+  });
+
+  it("gives a different signature when the top frame differs", () => {
+    const other = triageLog(fixture("oops-null-deref.log").replaceAll("virtcrypto_probe", "virtcrypto_find_vqs"))[0]!;
+    expect(other.signature).not.toBe(findings[0]!.signature);
+    expect(other.title).toBe("Unable to handle kernel NULL pointer dereference in virtcrypto_find_vqs");
+  });
+});
+
+describe("reports that do not stop the kernel", () => {
+  it("WARNING: title from the function and file:line, cut here and end trace are context", () => {
+    const w = only(triage("warning.log"));
+    expect(w).toMatchObject({ id: "warning", kind: "warning", severity: "warning", lineIndex: 13 });
+    expect(w.title).toBe("WARNING in __virtio_crypto_skcipher_do_req (drivers/crypto/virtio/virtio_crypto_skcipher_algs.c:371)");
+    expect(w.lines[0]).toContain("WARNING: CPU: 0 PID: 212 at");
+    expect(w.lines.at(-1)).toContain("---[ end trace 0000000000000000 ]---");
+    expect(w.stack.slice(0, 3)).toEqual(["__virtio_crypto_skcipher_do_req", "virtio_crypto_skcipher_crypt_req", "crypto_pump_work"]);
+    expect(w.signature).toBe(
+      "warning: WARNING in __virtio_crypto_skcipher_do_req (drivers/crypto/virtio/virtio_crypto_skcipher_algs.c:N) | __virtio_crypto_skcipher_do_req < virtio_crypto_skcipher_crypt_req < crypto_pump_work",
+    );
+    expect(isFailure(w)).toBe(true);
+  });
+
+  it("KASAN: the access stack only, up to the closing ruler", () => {
+    const k = only(triage("kasan-uaf.log"));
+    expect(k).toMatchObject({ kind: "kasan", severity: "error", title: "KASAN: slab-use-after-free in wdh_uaf_trigger" });
+    expect(k.stack).not.toContain("kfree"); // that is the free stack, not the Call trace
+    expect(k.stack).toContain("__asan_report_load8_noabort");
+    expect(k.lines.at(-1)).toMatch(/={60,}$/);
+    expect(k.lines.some((l) => l.includes("Memory state around the buggy address:"))).toBe(true);
+    expect(k.signature).toBe("kasan: KASAN: slab-use-after-free in wdh_uaf_trigger | wdh_uaf_trigger < wdh_test_init < do_one_initcall");
+  });
+
+  it("UBSAN: file without column, generic frames skipped in the signature", () => {
+    const u = only(triage("ubsan.log"));
+    expect(u.title).toBe("UBSAN: array-index-out-of-bounds in drivers/crypto/virtio/virtio_crypto_core.c:92");
+    expect(u.stack[0]).toBe("dump_backtrace");
+    expect(u.signature).toBe(
+      "ubsan: UBSAN: array-index-out-of-bounds in drivers/crypto/virtio/virtio_crypto_core.c:N | virtcrypto_dataq_callback < vring_interrupt < vp_vring_interrupt",
+    );
+    expect(u.lines.at(-1)).toContain("---[ end trace ]---");
+  });
+
+  it("RCU stalls, detected by another CPU and self-detected, are located by pc", () => {
+    const stalls = triage("rcu-stall.log");
+    expect(stalls.map((f) => [f.id, f.title])).toEqual([
+      ["rcu-stall", "rcu: INFO: rcu_preempt detected stalls on CPUs/tasks in wdh_spin_nopreempt"],
+      ["rcu-self-stall", "rcu: INFO: rcu_preempt self-detected stall on CPU in wdh_spin_nopreempt"],
+    ]);
+    expect(stalls.every((f) => f.kind === "rcu-stall" && f.stack[0] === "wdh_spin_nopreempt")).toBe(true);
+  });
+
+  it("hung task: the sleeping frames are skipped in the signature", () => {
+    const h = only(triage("hung-task.log"));
+    expect(h).toMatchObject({ kind: "hung-task", title: "INFO: task wdh-waiter:252 blocked for more than 122 seconds" });
+    expect(h.stack.slice(0, 2)).toEqual(["__switch_to", "__schedule"]);
+    expect(h.signature).toBe("hung-task: INFO: task wdh-waiter:N blocked for more than N seconds | wdh_waiter_fn < kthread < ret_from_fork");
+  });
+
+  it("SMMU event: decodes StreamID, event and input address, and is information only", () => {
+    const e = only(triage("smmu-event.log"));
+    expect(e).toMatchObject({ id: "smmu-event", kind: "smmu-event", severity: "info", lineIndex: 12 });
+    expect(e.smmu).toEqual({
+      streamId: 8,
+      eventId: 0x10,
+      eventName: "F_TRANSLATION",
+      words: ["0x0000000800000010", "0x0000020000000000", "0x000000000ead0000", "0x0000000000000000"],
+      address: "0xead0000",
+    });
+    expect(e.title).toBe("arm-smmu-v3 9050000.smmuv3: event 0x10 F_TRANSLATION, StreamID 0x8, address 0xead0000");
+    expect(e.lines).toHaveLength(5);
+    expect(isFailure(e)).toBe(false);
+  });
+
+  it("SMMU command queue and global errors are errors", () => {
+    expect(triage("smmu-errors.log").map((f) => [f.id, f.severity, f.title])).toEqual([
+      ["smmu-cmdq-error", "error", "arm-smmu-v3 9050000.smmuv3: CMDQ error: Illegal command"],
+      ["smmu-cmdq-timeout", "error", "arm-smmu-v3 9050000.smmuv3: CMD_SYNC timeout"],
+      ["smmu-gerror", "error", "arm-smmu-v3 9050000.smmuv3: unexpected global error reported"],
+      ["smmu-queue-overflow", "warning", "arm-smmu-v3 9050000.smmuv3: EVTQ overflow, events lost"],
+    ]);
+  });
+});
+
+describe("reports that end the run", () => {
+  it("kernel BUG at: arm64's die() joins it, the panic makes it fatal", () => {
+    const [bug, panic] = triage("bug-at.log") as [Finding, Finding];
+    expect(bug).toMatchObject({ id: "bug-at", severity: "fatal", causedPanic: true });
+    expect(bug.title).toBe("kernel BUG at drivers/iommu/arm/arm-smmu-v3/arm-smmu-v3.c:1512!");
+    expect(bug.lines[1]).toContain("Internal error: Oops - BUG: 00000000f2000800 [#1] PREEMPT SMP");
+    expect(bug.stack.slice(0, 3)).toEqual(["arm_smmu_write_ste", "arm_smmu_install_ste_for_dev", "arm_smmu_attach_dev"]);
+    expect(panic.title).toBe("Kernel panic - not syncing: Oops - BUG: Fatal exception");
+  });
+
+  it("soft lockup with softlockup_panic", () => {
+    const t = new ConsoleTriage();
+    for (const line of fixture("soft-lockup.log").split("\n")) t.feed(line);
+    t.finish();
+    expect(t.findings.map((f) => f.kind)).toEqual(["soft-lockup", "panic"]);
+    expect(t.fatal?.title).toBe("BUG: soft lockup - CPU#1 stuck for 26s! [wdh-spin:241] in wdh_spin_fn");
+    expect(t.fatal?.signature).toBe("soft-lockup: BUG: soft lockup - CPU#N stuck for Ns! [wdh-spin:N] in wdh_spin_fn | wdh_spin_fn < kthread < ret_from_fork");
+  });
+
+  it.each([
+    ["panic-no-init.log", "panic-no-init", "Kernel panic - not syncing: No working init found"],
+    ["panic-vfs-root.log", "panic-vfs-root", "Kernel panic - not syncing: VFS: Unable to mount root fs on unknown-block(0,0)"],
+    ["panic-kill-init.log", "panic-kill-init", "Kernel panic - not syncing: Attempted to kill init! exitcode=0x00000100"],
+  ])("%s: boot failure panics", (file, id, title) => {
+    const t = new ConsoleTriage();
+    const lines = fixture(file).split("\n");
+    // The panic completes at its end marker, which is the kernel's last word.
+    const returned = lines.flatMap((l) => t.feed(l));
+    expect(t.finish()).toEqual([]);
+    const p = only(t.findings);
+    expect(returned).toEqual([p]);
+    expect(p).toMatchObject({ id, kind: "panic", severity: "fatal", title });
+    expect(t.fatal).toBe(p);
+    expect(p.stack).toContain("panic");
+    expect(p.lines.at(-1)).toMatch(/---\[ end Kernel panic/);
+  });
+});
+
+describe("streaming", () => {
+  it("strips timestamps, caller ids and carriage returns for matching, keeps the line", () => {
+    const t = new ConsoleTriage();
+    expect(t.feed("[   12.345678][    T1] kernel BUG at mm/slub.c:545!\r")).toEqual([]);
+    const [bug] = t.finish();
+    expect(bug).toMatchObject({ id: "bug-at", title: "kernel BUG at mm/slub.c:545!", timestamp: 12.345678, lineIndex: 0 });
+    expect(bug!.lines).toEqual(["[   12.345678][    T1] kernel BUG at mm/slub.c:545!"]);
+  });
+
+  it("finish() completes a report cut short by the end of the console", () => {
+    const lines = fixture("warning.log").split("\n");
+    const cut = lines.slice(0, lines.findIndex((l) => l.endsWith("]  __virtio_crypto_skcipher_do_req+0x2f0/0x3a8")) + 2);
+    const t = new ConsoleTriage();
+    expect(cut.flatMap((l) => t.feed(l))).toEqual([]);
+    const [w] = t.finish();
+    expect(w?.stack).toEqual(["__virtio_crypto_skcipher_do_req", "virtio_crypto_skcipher_crypt_req"]);
+  });
+
+  it("caps a report without an end at 60 lines", () => {
+    const lines = ["BUG: workqueue lockup - pool cpus=0 node=0 flags=0x0 nice=0 stuck for 31s!"];
+    for (let i = 0; i < 100; i++) lines.push(`pending: work_${i}`);
+    const [f] = triageLog(lines.join("\n"));
+    expect(f?.lines).toHaveLength(60);
+  });
+});
+
+describe("pattern table", () => {
+  const all = readdirSync(fixtureDir)
+    .filter((f) => f.endsWith(".log"))
+    .flatMap((f) => triage(f));
+
+  it.each(PATTERNS.map((p) => p.id))("%s has a fixture report", (id) => {
+    expect(all.some((f) => f.id === id)).toBe(true);
+  });
+
+  it("has unique ids", () => {
+    expect(new Set(PATTERNS.map((p) => p.id)).size).toBe(PATTERNS.length);
+  });
+
+  it("assorted reports each become one finding", () => {
+    expect(triage("assorted-reports.log").map((f) => f.title)).toEqual([
+      "Unable to handle kernel paging request in wdh_bad_read",
+      "Unable to handle kernel access to user memory outside uaccess routines in wdh_user_peek",
+      "Unable to handle kernel write to read-only memory in wdh_ro_write",
+      "Internal error: Oops - Undefined instruction in wdh_udf",
+      "BUG: unable to handle page fault in wdh_x86_read",
+      "BUG: scheduling while atomic",
+      "BUG: sleeping function called from invalid context at kernel/locking/mutex.c:283",
+      "BUG: spinlock bad magic",
+      "BUG: Bad page state in process wdh-torture  pfn:44b20",
+      "KFENCE: use-after-free read in wdh_kfence_uaf",
+      "WARNING: possible circular locking dependency detected",
+      "Watchdog detected hard LOCKUP on cpu 1 in wdh_spin_irqoff",
+      "Out of memory: Killed process (wdh-hog)",
+    ]);
+  });
+});
+
+describe("decodeStack", () => {
+  function fakeTree(): { tree: string; vmlinux: string; cleanup: () => void } {
+    const tree = mkdtempSync(join(tmpdir(), "wdh-decode-"));
+    mkdirSync(join(tree, "scripts"));
+    writeFileSync(join(tree, "scripts/decode_stacktrace.sh"), "#!/bin/bash\n");
+    writeFileSync(join(tree, "vmlinux"), "");
+    return { tree, vmlinux: join(tree, "vmlinux"), cleanup: () => rmSync(tree, { recursive: true, force: true }) };
+  }
+  const report = ["[    0.144043] Call trace:", "[    0.144101]  virtcrypto_probe+0x48/0x7dc"];
+
+  it("pipes the report to the tree's script with the arm64 tools", async () => {
+    const { tree, vmlinux, cleanup } = fakeTree();
+    const calls: { file: string; args: string[]; options?: ExecOptions }[] = [];
+    const exec: Exec = async (file, args, options) => {
+      calls.push({ file, args, options });
+      const stdout = "[    0.144043] Call trace:\n[    0.144101] virtcrypto_probe (drivers/crypto/virtio/virtio_crypto_core.c:366)\n";
+      return { argv: [file, ...args], exitCode: 0, stdout, stderr: "", durationMs: 1 };
+    };
+    try {
+      const decoded = await decodeStack(report, vmlinux, tree, exec);
+      expect(decoded?.[1]).toContain("virtio_crypto_core.c:366");
+      expect(calls[0]).toMatchObject({ file: "bash", args: [join(tree, "scripts/decode_stacktrace.sh"), vmlinux, tree] });
+      expect(calls[0]!.options).toMatchObject({ input: report.join("\n") + "\n", allowFailure: true, cwd: tree });
+      expect(calls[0]!.options?.env?.CROSS_COMPILE).toBe("aarch64-linux-gnu-");
+    } finally {
+      cleanup();
+    }
+  });
+
+  it("returns undefined when nothing was decoded or the script failed", async () => {
+    const { tree, vmlinux, cleanup } = fakeTree();
+    const echo: Exec = async (file, args, o) => ({ argv: [file, ...args], exitCode: 0, stdout: String(o?.input), stderr: "", durationMs: 1 });
+    const fail: Exec = async (file, args) => ({ argv: [file, ...args], exitCode: 1, stdout: "", stderr: "boom", durationMs: 1 });
+    try {
+      expect(await decodeStack(report, vmlinux, tree, echo)).toBeUndefined();
+      expect(await decodeStack(report, vmlinux, tree, fail)).toBeUndefined();
+      expect(await decodeStack(report, join(tree, "missing"), tree, echo)).toBeUndefined();
+    } finally {
+      cleanup();
+    }
+  });
+});

@@ -1,0 +1,296 @@
+// Streaming triage of a kernel console: turns crash and problem reports into findings as the lines
+// arrive (the QEMU stage feeds it live to stop early on a panic), and re-reads saved logs offline.
+import {
+  CALL_TRACE,
+  CODE_LINE,
+  END_TRACE,
+  FRAME,
+  GENERIC_FRAME,
+  IGNORED,
+  PANIC_CAUSES,
+  PATTERNS,
+  PC_LINE,
+  TRACE_MARKER,
+  type FindingKind,
+  type Pattern,
+  type Severity,
+} from "./patterns.ts";
+
+export type { FindingKind, Severity } from "./patterns.ts";
+
+export interface SmmuEvent {
+  streamId: number;
+  eventId: number;
+  /** Architecture name of the event, e.g. "F_TRANSLATION". */
+  eventName?: string;
+  /** Present when the SSV bit says the event carries a SubstreamID (PASID). */
+  substreamId?: number;
+  /** The event record as printed, "0x%016llx" each. */
+  words: string[];
+  /** Input address (word 2) of translation, address size, access and permission faults. */
+  address?: string;
+}
+
+export interface Finding {
+  /** Id of the pattern that matched the header line. */
+  id: string;
+  kind: FindingKind;
+  severity: Severity;
+  title: string;
+  /** 0-based index of the header line in the fed stream. */
+  lineIndex: number;
+  /** printk time of the header line, in seconds. */
+  timestamp?: number;
+  /** The header and the report lines that follow it, as fed (minus `\r`). */
+  lines: string[];
+  /** Functions of the report's first stack dump, innermost first, offsets and `?` frames dropped. */
+  stack: string[];
+  /** Compares crashes across runs: kind, title with numbers normalised, top non-generic frames. */
+  signature: string;
+  smmu?: SmmuEvent;
+  /** This report was followed by a panic it caused (oops=panic, panic_on_warn, ...), so it is fatal. */
+  causedPanic?: boolean;
+}
+
+const MAX_REPORT_LINES = 60;
+const SIGNATURE_FRAMES = 3;
+/** "[    1.234567] " with an optional PRINTK_CALLER "[    T1] " after it. */
+const TIMESTAMP = /^\[\s*(\d+\.\d+)\](?:\[\s*[TC]\d+\])?\s?/;
+
+interface OpenReport {
+  pattern: Pattern;
+  match: RegExpMatchArray;
+  lineIndex: number;
+  timestamp?: number;
+  lines: string[];
+  stack: string[];
+  pc?: string;
+  inTrace: boolean;
+  traceDone: boolean;
+}
+
+/** The message of a console line, without `\r`, printk timestamp and caller id. */
+export function consoleMessage(raw: string): { text: string; timestamp?: number } {
+  const line = raw.replaceAll("\r", "");
+  const ts = TIMESTAMP.exec(line);
+  return ts ? { text: line.slice(ts[0].length), timestamp: Number(ts[1]) } : { text: line };
+}
+
+function matchHeader(text: string): { pattern: Pattern; match: RegExpMatchArray } | undefined {
+  if (IGNORED.some((re) => re.test(text))) return undefined;
+  for (const pattern of PATTERNS) {
+    const match = text.match(pattern.regex);
+    if (match) return { pattern, match };
+  }
+  return undefined;
+}
+
+export class ConsoleTriage {
+  /** Completed findings, in console order. */
+  readonly findings: Finding[] = [];
+  private open: OpenReport | undefined;
+  private lineCount = 0;
+
+  /**
+   * The first fatal finding: a panic, or the report that caused it (the oops before "Kernel panic -
+   * not syncing: Oops: Fatal exception", the warning before a panic_on_warn panic).
+   */
+  get fatal(): Finding | undefined {
+    return this.findings.find((f) => f.severity === "fatal");
+  }
+
+  /**
+   * Feed one console line; returns the findings this line completed, plus an earlier finding this
+   * line made fatal (a panic header naming it as the cause), so `feed(l).includes(triage.fatal)`
+   * tells a live reader the kernel is dead as soon as the console says so.
+   */
+  feed(raw: string): Finding[] {
+    const lineIndex = this.lineCount++;
+    const line = raw.replaceAll("\r", "");
+    const { text, timestamp } = consoleMessage(line);
+    const completed: Finding[] = [];
+    if (this.open) {
+      const verdict = this.continueReport(this.open, text, line);
+      if (verdict === "more") return completed;
+      completed.push(this.close());
+      if (verdict === "closed") return completed;
+    }
+    const header = matchHeader(text);
+    if (header) {
+      const cause = header.pattern.kind === "panic" ? this.promoteCause(text) : undefined;
+      if (cause && !completed.includes(cause)) completed.push(cause);
+      this.open = { ...header, lineIndex, timestamp, lines: [line], stack: [], inTrace: false, traceDone: false };
+      if ((header.pattern.maxLines ?? MAX_REPORT_LINES) <= 1) completed.push(this.close());
+    }
+    return completed;
+  }
+
+  /** End of the console: completes a report still collecting its lines. */
+  finish(): Finding[] {
+    return this.open ? [this.close()] : [];
+  }
+
+  /** Whether `text` belongs to the open report ("more"), ends it ("closed"), or is past its end ("rejected"). */
+  private continueReport(r: OpenReport, text: string, line: string): "more" | "closed" | "rejected" {
+    const header = matchHeader(text);
+    if (header && !header.pattern.partOf?.includes(r.pattern.id)) return "rejected";
+    if (r.pattern.body && !r.pattern.body.test(text)) return "rejected";
+    const ownEnd = r.pattern.end;
+    // After a Call trace and its "Code:" line only the end marker may follow.
+    if (!ownEnd && r.traceDone && !END_TRACE.test(text)) return "rejected";
+
+    if (!r.traceDone) {
+      const frame = FRAME.exec(text);
+      if (!r.inTrace && CALL_TRACE.test(text)) {
+        r.inTrace = true;
+      } else if (frame && (r.inTrace || r.pattern.bareStack)) {
+        r.inTrace = true;
+        if (!frame[1]) r.stack.push(frame[2]!); // "? func" frames are stale stack contents
+      } else if (r.inTrace && !TRACE_MARKER.test(text)) {
+        r.traceDone = true;
+        // Without its own end marker a report ends with its Call trace, or just after "Code:".
+        if (!ownEnd && !CODE_LINE.test(text) && !END_TRACE.test(text)) return "rejected";
+      }
+    }
+
+    r.lines.push(line);
+    r.pc ??= PC_LINE.exec(text)?.[1];
+    if ((ownEnd ?? END_TRACE).test(text)) return "closed";
+    return r.lines.length >= (r.pattern.maxLines ?? MAX_REPORT_LINES) ? "closed" : "more";
+  }
+
+  private close(): Finding {
+    const finding = this.build(this.open!);
+    this.open = undefined;
+    this.findings.push(finding);
+    return finding;
+  }
+
+  /** A panic that says it was caused by an earlier report ("Oops: Fatal exception") makes that report fatal. */
+  private promoteCause(panicText: string): Finding | undefined {
+    const causes = PANIC_CAUSES.find((c) => c.panic.test(panicText))?.causes;
+    if (!causes) return undefined;
+    for (let i = this.findings.length - 1; i >= 0; i--) {
+      const f = this.findings[i]!;
+      if (!causes.includes(f.kind)) continue;
+      f.severity = "fatal";
+      f.causedPanic = true;
+      return f;
+    }
+    return undefined;
+  }
+
+  private build(r: OpenReport): Finding {
+    const p = r.pattern;
+    let title = p.title(r.match);
+    let smmu: SmmuEvent | undefined;
+    if (p.inFunction) {
+      const fn = r.pc ?? r.stack.find((f) => !GENERIC_FRAME.test(baseName(f)));
+      if (fn) title += ` in ${baseName(fn)}`;
+    }
+    if (p.kind === "smmu-event") {
+      smmu = parseSmmuEvent(r.lines.slice(1));
+      if (smmu) title = smmuTitle(title, smmu);
+    }
+    const finding: Finding = {
+      id: p.id,
+      kind: p.kind,
+      severity: p.severity,
+      title,
+      lineIndex: r.lineIndex,
+      lines: [...r.lines],
+      stack: [...r.stack],
+      signature: signature(p.kind, title, r.stack),
+    };
+    if (r.timestamp !== undefined) finding.timestamp = r.timestamp;
+    if (smmu) finding.smmu = smmu;
+    return finding;
+  }
+}
+
+/** "foo.isra.0" and "foo.constprop.0" are foo: compiler clones must not change a signature. */
+function baseName(fn: string): string {
+  return fn.split(".")[0] || fn;
+}
+
+/** Strip what differs between two runs of the same crash: addresses, PIDs, CPUs, times, line numbers. */
+export function normalizeTitle(title: string): string {
+  return title
+    .replace(/0x[0-9a-f]+/gi, "0x?")
+    .replace(/\b(?=[0-9a-f]*\d)[0-9a-f]{5,}\b/gi, "?") // bare addresses and pfns
+    .replace(/(?<![A-Za-z_])\d+(?:\.\d+)?/g, "N"); // but not the 3 of arm-smmu-v3
+}
+
+function signature(kind: FindingKind, title: string, stack: string[]): string {
+  const frames = stack
+    .map(baseName)
+    .filter((f) => !GENERIC_FRAME.test(f))
+    .slice(0, SIGNATURE_FRAMES);
+  return `${kind}: ${normalizeTitle(title)}${frames.length ? ` | ${frames.join(" < ")}` : ""}`;
+}
+
+// SMMUv3 architecture, event record types (IHI 0070, "Event records").
+const SMMU_EVENT_NAMES: Record<number, string> = {
+  0x01: "F_UUT",
+  0x02: "C_BAD_STREAMID",
+  0x03: "F_STE_FETCH",
+  0x04: "C_BAD_STE",
+  0x05: "F_BAD_ATS_TREQ",
+  0x06: "F_STREAM_DISABLED",
+  0x07: "F_TRANSL_FORBIDDEN",
+  0x08: "C_BAD_SUBSTREAMID",
+  0x09: "F_CD_FETCH",
+  0x0a: "C_BAD_CD",
+  0x0b: "F_WALK_EABT",
+  0x10: "F_TRANSLATION",
+  0x11: "F_ADDR_SIZE",
+  0x12: "F_ACCESS",
+  0x13: "F_PERMISSION",
+  0x20: "F_TLB_CONFLICT",
+  0x21: "F_CFG_CONFLICT",
+  0x24: "E_PAGE_REQUEST",
+  0x25: "F_VMS_FETCH",
+};
+/** Events whose word 2 is the faulting input address. */
+const SMMU_ADDRESS_EVENTS = new Set([0x10, 0x11, 0x12, 0x13]);
+
+/** Decode the "\t0x%016llx" words that arm_smmu_evtq_thread() prints after "event 0x.. received:". */
+export function parseSmmuEvent(lines: string[]): SmmuEvent | undefined {
+  const words = lines.flatMap((l) => /:\s+(0x[0-9a-f]{16})\s*$/.exec(consoleMessage(l).text)?.[1] ?? []);
+  if (words.length === 0) return undefined;
+  const w0 = BigInt(words[0]!);
+  const eventId = Number(w0 & 0xffn);
+  const event: SmmuEvent = { streamId: Number(w0 >> 32n), eventId, words };
+  const name = SMMU_EVENT_NAMES[eventId];
+  if (name) event.eventName = name;
+  if ((w0 >> 11n) & 1n) event.substreamId = Number((w0 >> 12n) & 0xfffffn);
+  if (SMMU_ADDRESS_EVENTS.has(eventId) && words[2]) event.address = `0x${BigInt(words[2]).toString(16)}`;
+  return event;
+}
+
+function smmuTitle(header: string, e: SmmuEvent): string {
+  const parts = [`${header}${e.eventName ? ` ${e.eventName}` : ""}`, `StreamID 0x${e.streamId.toString(16)}`];
+  if (e.substreamId !== undefined) parts.push(`SubstreamID 0x${e.substreamId.toString(16)}`);
+  if (e.address) parts.push(`address ${e.address}`);
+  return parts.join(", ");
+}
+
+/** Triage a saved console log with the same parser the live run uses. */
+export function triageLog(text: string): Finding[] {
+  const triage = new ConsoleTriage();
+  for (const line of text.split("\n")) triage.feed(line);
+  triage.finish();
+  return triage.findings;
+}
+
+/** Fatal, error and warning findings fail a run; info (an SMMU event) is for the tests to judge. */
+export function isFailure(f: Finding): boolean {
+  return f.severity !== "info";
+}
+
+/** One line per finding, for the run report; console lines are numbered from 1. */
+export function summarize(findings: readonly Finding[]): string[] {
+  return findings.map(
+    (f) => `${f.kind}: ${f.title} (console line ${f.lineIndex + 1}${f.causedPanic ? ", caused the panic" : ""})`,
+  );
+}

@@ -1,0 +1,98 @@
+// End to end, on the real parts: Debian's 6.12 source, the cross compiler, QEMU (TCG) with an SMMUv3 and
+// virtio accelerators, dropbear in the guest. The default job first (a cold build on a clean machine),
+// then each way a run can go wrong, each with its message and its documented exit code.
+import { existsSync, readFileSync } from "node:fs";
+import { join } from "node:path";
+import { execa } from "execa";
+import { describe, expect, it } from "vitest";
+import { repoRoot } from "../../harness/lib/paths.ts";
+
+interface CliRun {
+  exitCode: number;
+  output: string;
+  runDir: string;
+}
+
+async function cli(...args: string[]): Promise<CliRun> {
+  const r = await execa("npx", ["tsx", "harness/cli/main.ts", ...args], { cwd: repoRoot, reject: false, all: true, env: { CI: "1" } });
+  const output = r.all ?? "";
+  const runDir = /run folder: (.*)/.exec(output)?.[1]?.trim() ?? "";
+  return { exitCode: r.exitCode ?? -1, output, runDir };
+}
+
+const fixture = (...p: string[]) => join(repoRoot, "test/fixtures", ...p);
+const results = (run: CliRun) => JSON.parse(readFileSync(join(run.runDir, "results.json"), "utf8"));
+
+describe("npm run boot-test on the default profile", () => {
+  it("applies, builds, boots behind the SMMUv3 and passes the baseline suite over SSH", async () => {
+    const run = await cli("boot-test");
+    expect(run.exitCode, run.output).toBe(0);
+    const r = results(run);
+    expect(r.status).toBe("pass");
+    expect(r.tests.map((t: { name: string; status: string }) => `${t.name}:${t.status}`)).toEqual([
+      "smmu-probed:pass",
+      "iommu-groups:pass",
+      "aes-cbc-kat:pass",
+      "kernel-log-clean:pass",
+    ]);
+    for (const f of ["console.log", "build.log", "results.json", "junit.xml", "qemu.argv.json", "reproduce.sh", "manifest.json"]) {
+      expect(existsSync(join(run.runDir, f)), f).toBe(true);
+    }
+    const console = readFileSync(join(run.runDir, "console.log"), "utf8");
+    expect(console).toMatch(/arm-smmu-v3 9050000\.smmuv3: ias \d+-bit/);
+    const manifest = JSON.parse(readFileSync(join(run.runDir, "manifest.json"), "utf8"));
+    expect(manifest.kernel.release).toMatch(/^6\.12\./);
+    expect(manifest.exitCode).toBe(0);
+  });
+
+  it("boots again without rebuilding when nothing changed", async () => {
+    const run = await cli("boot-test");
+    expect(run.exitCode, run.output).toBe(0);
+    const build = results(run).stages.find((s: { stage: string }) => s.stage === "build");
+    expect(build.reason).toBe("up to date, make not run");
+  });
+});
+
+describe("failures give a clear message and the documented exit code", () => {
+  it("a guest test that fails: exit 1, naming the test and its failing point", async () => {
+    const run = await cli("boot-test", "--tests", fixture("guest-tests/failing"));
+    expect(run.exitCode, run.output).toBe(1);
+    expect(run.output).toContain("failing/fails");
+    const t = results(run).tests.find((x: { name: string }) => x.name === "fails");
+    expect(t.status).toBe("fail");
+    expect(t.reason).toMatch(/deliberately failing point/);
+  });
+
+  it("a kernel panic at boot: exit 1 at once, with the panic and the oops", async () => {
+    const started = Date.now();
+    const run = await cli("boot-test", "--series", fixture("series/panic-at-boot"));
+    expect(run.exitCode, run.output).toBe(1);
+    expect(run.output).toMatch(/boot: kernel died during boot: .*(NULL pointer|Oops|panic)/);
+    expect(run.output).toContain("virtcrypto_probe");
+    // ended by the console, not by the 120 s boot timeout (the build of one file is included)
+    expect(Date.now() - started).toBeLessThan(110_000);
+  });
+
+  it("a compile error: exit 1 with file:line of the first error", async () => {
+    const run = await cli("build-kernel", "--series", fixture("series/compile-error"));
+    expect(run.exitCode, run.output).toBe(1);
+    expect(run.output).toMatch(/build failed: .*drivers\/crypto\/virtio\/virtio_crypto_core\.c:\d+:\d+: 'fixture_undeclared_counter' undeclared/);
+  });
+
+  it("a patch that does not apply: exit 1 naming the patch, the file and the hunk", async () => {
+    const run = await cli("build-kernel", "--series", fixture("series/demo-conflict"));
+    expect(run.exitCode, run.output).toBe(1);
+    expect(run.output).toMatch(/series: patch 1\/1 0001-demo-four-queues-and-a-goodbye\.patch does not apply: drivers\/demo\/demo\.c/);
+  });
+
+  it("a Kconfig option that does not survive: exit 2 naming it", async () => {
+    const run = await cli("build-kernel", "--fragments", `base,${fixture("kconfig/smmu-without-iommu.config")}`);
+    expect(run.exitCode, run.output).toBe(2);
+    expect(run.output).toContain("CONFIG_ARM_SMMU_V3: smmu-without-iommu.config:2 asked for =y, .config has it not set");
+  });
+
+  it("bad usage: exit 2", async () => {
+    expect((await cli("boot-test", "--machine", "no-such-machine")).exitCode).toBe(2);
+    expect((await cli("no-such-command")).exitCode).toBe(2);
+  });
+});

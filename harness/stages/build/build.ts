@@ -1,7 +1,7 @@
 // Stage "build": the kernel Image, vmlinux and uapi headers, cross-compiled out of tree with ccache.
 // A clean tree whose state and config match the last successful build is not rebuilt at all: a no-op
 // `make` still costs ~9 s of Kbuild walking the tree.
-import { createReadStream, existsSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { appendFileSync, copyFileSync, createReadStream, existsSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { createHash } from "node:crypto";
 import { cpus } from "node:os";
@@ -39,6 +39,8 @@ export interface BuildArtifacts {
 }
 
 const STAMP = ".wdh-build-stamp";
+/** The log of the build that made what is in the build dir, copied into runs that reuse it. */
+const LAST_LOG = ".wdh-last-build.log";
 const TARGETS = ["Image", "headers_install"];
 
 export async function buildKernel(input: BuildInput, deps: Deps): Promise<StageResult<BuildArtifacts>> {
@@ -78,6 +80,12 @@ export async function buildKernel(input: BuildInput, deps: Deps): Promise<StageR
     return failed("build", started, `make succeeded but did not produce ${missing.join(", ")}`, { logFile: input.logFile });
   }
   writeFileSync(stampFile, stamp);
+  if (upToDate) {
+    appendFileSync(input.logFile, `# up to date: the tree, config and toolchain match the last build in ${input.buildDir}; make not run\n`);
+    if (existsSync(join(input.buildDir, LAST_LOG))) appendFileSync(input.logFile, readFileSync(join(input.buildDir, LAST_LOG)));
+  } else {
+    copyFileSync(input.logFile, join(input.buildDir, LAST_LOG));
+  }
   const output: BuildArtifacts = {
     treeDir: input.treeDir,
     buildDir: input.buildDir,

@@ -207,8 +207,7 @@ function resultPoint(text: string, before: TapPoint[]): TapPoint {
   const d = rest.match(DIRECTIVE);
   const name = (d ? d[1]! : rest).trim();
   const directive = d?.[2]?.trim();
-  const word = directive?.split(/\s/)[0]!.toLowerCase() ?? "";
-  const status: TapStatus = word.startsWith("skip") ? "skip" : word === "todo" ? "todo" : ok === "ok" ? "pass" : "fail";
+  const status: TapStatus = /^skip/i.test(directive ?? "") ? "skip" : /^todo\b/i.test(directive ?? "") ? "todo" : ok === "ok" ? "pass" : "fail";
   return { number, name, status, ...(directive ? { directive } : {}), diagnostics: [] };
 }
 

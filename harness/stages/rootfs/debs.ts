@@ -1,7 +1,7 @@
 // Debian arm64 packages for the guest, fetched as .debs with the ordinary apt client (no root needed
 // once the arm64 architecture is known to apt), cached by file name (which carries the version), and
 // unpacked with dpkg-deb -x.
-import { existsSync, mkdirSync, mkdtempSync, renameSync, rmSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { InfraError } from "../../lib/errors.ts";
@@ -12,6 +12,26 @@ export interface DebFile {
   package: string;
   file: string;
   path: string;
+}
+
+/**
+ * What apt would fetch for these packages (their closure, as .deb file names). Resolving costs ~2 s of
+ * apt-cache and apt-get, so the answer is kept until apt's package lists change.
+ */
+export async function resolveDebs(packages: string[], exec: Exec, signal?: AbortSignal): Promise<DebFile[]> {
+  const dir = cacheDir("debs");
+  const listsStamp = ["/var/lib/apt/lists", "/var/cache/apt/pkgcache.bin", "/var/lib/dpkg/arch"]
+    .map((p) => (existsSync(p) ? statSync(p).mtimeMs : 0))
+    .join(":");
+  const memo = join(dir, `resolved-${shortHash(JSON.stringify([packages, listsStamp]))}.json`);
+  if (existsSync(memo)) {
+    const debs = JSON.parse(readFileSync(memo, "utf8")) as DebFile[];
+    if (debs.every((d) => existsSync(d.path))) return debs;
+  }
+  const closure = (await resolveClosure(packages, exec, signal)).filter((p) => p.endsWith(":arm64"));
+  const debs = await fetchDebs(closure, exec, signal);
+  writeFileSync(memo, JSON.stringify(debs, null, 2));
+  return debs;
 }
 
 /** The packages and their run-time dependency closure, as apt resolves them. */

@@ -10,7 +10,7 @@ import { cacheDir, repoRoot, sha256, shortHash } from "../../lib/paths.ts";
 import { failed, passed, type Deps, type StageResult } from "../../lib/stage.ts";
 import { compileSuites, type GuestTest, type Suite } from "../guest/suites.ts";
 import { entriesFromDir, writeCpio, type CpioEntry } from "./cpio.ts";
-import { fetchDebs, resolveClosure, unpackDebs } from "./debs.ts";
+import { resolveDebs, unpackDebs } from "./debs.ts";
 
 export const guestPackages = ["busybox-static:arm64", "dropbear-bin:arm64"];
 const overlayDir = join(repoRoot, "harness/stages/rootfs/overlay");
@@ -40,8 +40,7 @@ export async function buildRootfs(input: RootfsInput, deps: Deps): Promise<Stage
   const exec: typeof deps.exec = (f, a, o = {}) => deps.exec(f, a, { logFile: input.logFile, signal: deps.signal, ...o });
 
   deps.progress("guest packages");
-  const packages = (await resolveClosure(guestPackages, exec, deps.signal)).filter((p) => p.endsWith(":arm64"));
-  const debs = await fetchDebs(packages, exec, deps.signal);
+  const debs = await resolveDebs(guestPackages, exec, deps.signal);
   const base = await baseArchive(genInitCpio, await unpackDebs(debs, exec, deps.signal), debs.map((d) => d.file), exec);
 
   deps.progress("guest tests");

@@ -67,7 +67,7 @@ export async function buildKernel(input: BuildInput, deps: Deps): Promise<StageR
       });
     } catch (e) {
       if (!(e instanceof ExecError)) throw e;
-      const errors = firstBuildErrors(readFileSync(input.logFile, "utf8"));
+      const errors = firstBuildErrors(readFileSync(input.logFile, "utf8"), 5, input.treeDir);
       return failed("build", started, errors[0] ? `build failed: ${describeBuildError(errors[0])}` : `make exited with ${e.result.exitCode}`, {
         details: errors.map(describeBuildError),
         logFile: input.logFile,

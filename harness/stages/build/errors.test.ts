@@ -37,3 +37,10 @@ describe("firstBuildErrors", () => {
     expect(firstBuildErrors("  CC      init/main.o\n  LD      vmlinux\n")).toEqual([]);
   });
 });
+
+describe("firstBuildErrors on an out-of-tree build", () => {
+  it("reads paths relative to the tree and plain quotes", () => {
+    const log = "/src/linux/drivers/x.c:3:9: error: \u2018foo\u2019 undeclared (first use in this function)";
+    expect(describeBuildError(firstBuildErrors(log, 5, "/src/linux")[0]!)).toBe("drivers/x.c:3:9: 'foo' undeclared (first use in this function)");
+  });
+});

@@ -14,9 +14,15 @@ const LINKER = /^(?:.*?ld(?:\.bfd)?: )?([^\s:][^:]*?)(?::\(\S+\))?: (undefined r
 const MAKE = /^make\[\d+\]: \*\*\* .*Error \d+|^make: \*\*\* .*Error \d+/;
 const KBUILD = /^(ERROR|error): (.*)$/;
 
-export function firstBuildErrors(log: string, max = 5): BuildError[] {
+/**
+ * The first errors of a build log. `root` (the tree) is cut from paths so they read as in the tree;
+ * gcc's typographic quotes (it uses them in a UTF-8 locale, and Kbuild unexports LC_ALL) become plain.
+ */
+export function firstBuildErrors(log: string, max = 5, root?: string): BuildError[] {
   const errors: BuildError[] = [];
-  for (const raw of log.split("\n")) {
+  const prefix = root ? `${root.replace(/\/$/, "")}/` : undefined;
+  for (const line of log.split("\n")) {
+    const raw = (prefix ? line.replaceAll(prefix, "") : line).replace(/[\u2018\u2019]/g, "'");
     if (errors.length >= max) break;
     const c = COMPILER.exec(raw);
     if (c) {

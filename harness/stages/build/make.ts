@@ -24,6 +24,5 @@ export function kernelMakeEnv(toolchain: Toolchain): Record<string, string> {
     KBUILD_BUILD_USER: "wdh",
     KBUILD_BUILD_HOST: "wdh",
     KBUILD_BUILD_TIMESTAMP: "2000-01-01 00:00:00 UTC",
-    LC_ALL: "C",
   };
 }

@@ -86,11 +86,11 @@ function clean(s: string): string {
 }
 
 /** Element text. CR is kept as a reference, or parsers would turn CR LF into LF. */
-export function text(s: string): string {
+function text(s: string): string {
   return clean(s).replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;").replace(/\r/g, "&#13;");
 }
 
 /** Attribute value in double quotes; tab and line ends as references, or parsers turn them into spaces. */
-export function attr(s: string): string {
+function attr(s: string): string {
   return text(s).replace(/"/g, "&quot;").replace(/\t/g, "&#9;").replace(/\n/g, "&#10;");
 }

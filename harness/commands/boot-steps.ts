@@ -7,6 +7,7 @@ import { bootGuest } from "../stages/qemu/boot.ts";
 import { buildRootfs } from "../stages/rootfs/rootfs.ts";
 import { treeStateId } from "../lib/git.ts";
 import { decodeStack } from "../stages/triage/decode.ts";
+import { reportExcerpt } from "../stages/triage/triage.ts";
 import type { Step } from "./context.ts";
 
 export const bootSteps: Step[] = [
@@ -74,7 +75,7 @@ export const bootSteps: Step[] = [
       } catch (e) {
         // The kernel may have died while we connected: that is the kernel's failure, not the harness's.
         const fatal = guest.triage.fatal;
-        if (fatal) return failed("ssh", started, `kernel died before SSH was up: ${fatal.title}`, { details: fatal.lines.slice(0, 40) });
+        if (fatal) return failed("ssh", started, `kernel died before SSH was up: ${fatal.title}`, { details: reportExcerpt(fatal) });
         throw e;
       }
       ctx.sshReadyMs = (ctx.bootReadyMs ?? 0) + (performance.now() - started);

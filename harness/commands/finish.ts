@@ -5,7 +5,7 @@ import { ExitCode, exitCodeFor, HarnessError } from "../lib/errors.ts";
 import { shellQuote } from "../lib/exec.ts";
 import { kernelMakeArgs, kernelMakeEnv } from "../stages/build/make.ts";
 import { writeResults, type RunResults } from "../stages/report/results.ts";
-import { isFailure } from "../stages/triage/triage.ts";
+import { isFailure, reportExcerpt } from "../stages/triage/triage.ts";
 import { buildDirFor } from "./build-steps.ts";
 import type { Context } from "./context.ts";
 
@@ -27,7 +27,7 @@ export function verdictOf(ctx: Context): Verdict {
   }
   const outside = consoleFindings(ctx).filter(isFailure);
   if (outside.length > 0) {
-    return { exitCode: ExitCode.failure, reason: `the kernel logged ${outside[0]!.title} outside any test`, details: outside[0]!.lines.slice(0, 30) };
+    return { exitCode: ExitCode.failure, reason: `the kernel logged ${outside[0]!.title} outside any test`, details: reportExcerpt(outside[0]!) };
   }
   return { exitCode: ExitCode.ok, details: [] };
 }

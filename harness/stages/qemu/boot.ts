@@ -6,7 +6,7 @@ import { InfraError } from "../../lib/errors.ts";
 import { shellQuote } from "../../lib/exec.ts";
 import { failed, passed, type Deps, type StageResult } from "../../lib/stage.ts";
 import type { MachineDef } from "../../config/schema.ts";
-import { ConsoleTriage, type Finding } from "../triage/triage.ts";
+import { ConsoleTriage, reportExcerpt, type Finding } from "../triage/triage.ts";
 import { qemuArgv } from "./argv.ts";
 
 export interface BootInput {
@@ -119,7 +119,7 @@ export async function bootGuest(input: BootInput, deps: Deps): Promise<StageResu
     return { ...failed<LiveGuest>("boot", started, "the guest said it was ready but printed no host key", { details: tail }), ...extra };
   }
   if (first.kind === "fatal") {
-    return { ...failed<LiveGuest>("boot", started, `kernel died during boot: ${first.finding.title}`, { details: first.finding.lines }), ...extra };
+    return { ...failed<LiveGuest>("boot", started, `kernel died during boot: ${first.finding.title}`, { details: reportExcerpt(first.finding) }), ...extra };
   }
   const kernelSpoke = lines.some((l) => /Booting Linux|Linux version/.test(l));
   if (!kernelSpoke) {
@@ -131,7 +131,7 @@ export async function bootGuest(input: BootInput, deps: Deps): Promise<StageResu
   // QEMU exits at once on a panic (panic=-1, -no-reboot), often before the report's last line.
   const cause = triage.fatal ?? triage.findings.find((f) => f.severity !== "info");
   const reason = cause ? `kernel died during boot: ${cause.title}` : `QEMU exited with ${first.exitCode} during boot`;
-  return { ...failed<LiveGuest>("boot", started, reason, { details: cause?.lines ?? tail }), ...extra };
+  return { ...failed<LiveGuest>("boot", started, reason, { details: cause ? reportExcerpt(cause) : tail }), ...extra };
 }
 
 export function freeLoopbackPort(): Promise<number> {

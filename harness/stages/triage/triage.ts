@@ -294,3 +294,14 @@ export function summarize(findings: readonly Finding[]): string[] {
     (f) => `${f.kind}: ${f.title} (console line ${f.lineIndex + 1}${f.causedPanic ? ", caused the panic" : ""})`,
   );
 }
+
+/**
+ * The lines of a report a developer reads first: its header, where it happened (pc/lr), the call trace
+ * and the panic line; the register dump and fault decoding stay in console.log.
+ */
+export function reportExcerpt(f: Finding, max = 30): string[] {
+  const keep = /^(Unable to handle|Internal error|kernel BUG|WARNING:|BUG:|Kernel panic|UBSAN:|watchdog:|rcu:|INFO: task|Modules linked in|CPU: |Workqueue:|pc : |lr : |Call [Tt]race:|\s*(\?\s+)?\S+\+0x[0-9a-f]+\/0x[0-9a-f]+)/;
+  const excerpt = f.lines.filter((l) => keep.test(consoleMessage(l).text));
+  const lines = excerpt.length > 0 ? excerpt : f.lines;
+  return [...lines.slice(0, max), `(the whole report: console.log line ${f.lineIndex + 1})`];
+}

@@ -5,7 +5,7 @@ import { failed, passed } from "../lib/stage.ts";
 import { runGuestTests } from "../stages/guest/run.ts";
 import { bootGuest } from "../stages/qemu/boot.ts";
 import { buildRootfs } from "../stages/rootfs/rootfs.ts";
-import { treeStateId } from "../lib/git.ts";
+import { treeStateId, type TreeState } from "../lib/git.ts";
 import { decodeStack } from "../stages/triage/decode.ts";
 import { reportExcerpt } from "../stages/triage/triage.ts";
 import type { Step } from "./context.ts";
@@ -20,7 +20,7 @@ export const bootSteps: Step[] = [
         {
           buildDir: ctx.build!.buildDir,
           uapiInclude: ctx.build!.uapiInclude,
-          headersId: `${treeStateId(ctx.series!.state)}:${ctx.config!.key}`,
+          headersId: `${uapiStateId(ctx.series!.state)}:${ctx.config!.key}`,
           crossCompile: ctx.job.profile.toolchain.crossCompile,
           suites: ctx.job.suites,
           authorizedKey: readFileSync(`${keyFile}.pub`, "utf8"),
@@ -105,3 +105,8 @@ export const bootSteps: Step[] = [
     },
   },
 ];
+
+/** The uapi headers change with HEAD, and with local changes only under include/uapi. */
+function uapiStateId(s: TreeState): string {
+  return (s.changed ?? []).some((p) => p.includes("include/uapi/")) ? treeStateId(s) : s.head;
+}

@@ -1,6 +1,7 @@
 // The steps that turn a job into a kernel: tree, series, kconfig, build. build-kernel runs them alone;
 // boot-test runs them first.
-import { treeStateId } from "../lib/git.ts";
+import { configStateId, treeStateId } from "../lib/git.ts";
+import { basename, dirname } from "node:path";
 import { cacheDir, pathSafe, shortHash } from "../lib/paths.ts";
 import { toolVersions } from "../lib/tool-versions.ts";
 import { withLock } from "../lib/lock.ts";
@@ -10,8 +11,10 @@ import { applySeries } from "../stages/series/series.ts";
 import { prepareTree } from "../stages/tree/tree.ts";
 import type { Context, Step } from "./context.ts";
 
-export function buildDirFor(treePath: string, managed: boolean, arch: string): string {
-  const name = treePath.split("/").pop()!;
+/** One build dir per tree: a tree the harness extracted (also when given with --tree) has a named one. */
+export function buildDirFor(treePath: string, arch: string): string {
+  const name = basename(treePath);
+  const managed = dirname(treePath) === cacheDir("trees");
   return cacheDir("builds", pathSafe(managed ? `${name}-${arch}` : `local-${name}-${shortHash(treePath)}-${arch}`));
 }
 
@@ -62,11 +65,11 @@ export const buildSteps: Step[] = [
     title: "Kconfig",
     run: async (ctx, progress) => {
       const { tree, series, job } = ctx;
-      const buildDir = buildDirFor(tree!.path, tree!.managed, job.profile.toolchain.arch);
+      const buildDir = buildDirFor(tree!.path, job.profile.toolchain.arch);
       const r = await lockBuildDir(buildDir, ctx, progress, () => configureKernel(
         {
           treeDir: tree!.path,
-          treeStateId: treeStateId(series!.state),
+          treeStateId: configStateId(series!.state),
           buildDir,
           base: job.profile.kconfig.base,
           fragments: job.fragments,
@@ -84,7 +87,7 @@ export const buildSteps: Step[] = [
     title: "Build",
     run: async (ctx, progress) => {
       const { tree, series, job } = ctx;
-      const buildDir = buildDirFor(tree!.path, tree!.managed, job.profile.toolchain.arch);
+      const buildDir = buildDirFor(tree!.path, job.profile.toolchain.arch);
       const r = await lockBuildDir(buildDir, ctx, progress, () => buildKernel(
         {
           treeDir: tree!.path,

@@ -70,7 +70,7 @@ function writeReproduce(ctx: Context, command: string): void {
   const lines = ["#!/bin/sh", `# Reproduces run ${ctx.run.id}.`, "# With the harness:", `#   npm run ${command} -- --profile ${shellQuote(ctx.job.profileFile)}`, "# By hand:", "set -e"];
   const { tree, series, build, job } = ctx;
   if (tree && series) {
-    const buildDir = buildDirFor(tree.path, tree.managed, job.profile.toolchain.arch);
+    const buildDir = buildDirFor(tree.path, job.profile.toolchain.arch);
     const env = Object.entries(kernelMakeEnv(job.profile.toolchain)).map(([k, v]) => `${k}=${shellQuote(v)}`);
     const makeArgs = kernelMakeArgs({ buildDir, toolchain: job.profile.toolchain });
     lines.push(

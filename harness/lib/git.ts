@@ -1,6 +1,7 @@
 // Small git helpers over the exec wrapper. A fixed identity and dates keep commit ids reproducible,
 // so the same base tree and series give the same commits on every machine.
 import type { Exec, ExecOptions } from "./exec.ts";
+import { sha256 } from "./paths.ts";
 
 export const gitIdentityEnv = {
   GIT_AUTHOR_NAME: "warpdrive-harness",
@@ -23,15 +24,26 @@ export interface TreeState {
   head: string;
   /** null when the work tree is clean. */
   dirty: string | null;
+  /** Paths that differ from HEAD (empty when clean). */
+  changed?: string[];
 }
 
 export async function treeState(exec: Exec, cwd: string, signal?: AbortSignal): Promise<TreeState> {
   const head = await gitOut(exec, cwd, ["rev-parse", "HEAD"], { signal });
   const status = await gitOut(exec, cwd, ["status", "--porcelain", "--untracked-files=normal"], { signal });
-  if (status === "") return { head, dirty: null };
+  if (status === "") return { head, dirty: null, changed: [] };
   const diff = await git(exec, cwd, ["diff", "HEAD", "--binary"], { signal });
-  const { sha256 } = await import("./paths.ts");
-  return { head, dirty: sha256(status + "\n" + diff.stdout).slice(0, 16) };
+  const changed = status.split("\n").map((l) => l.slice(3));
+  return { head, dirty: sha256(status + "\n" + diff.stdout).slice(0, 16), changed };
+}
+
+/**
+ * What the kernel configuration depends on: HEAD, plus local changes only when they touch Kconfig
+ * files, so editing a driver's .c file does not re-run merge_config.sh.
+ */
+export function configStateId(s: TreeState): string {
+  const kconfigChanged = (s.changed ?? []).some((p) => /(^|\/)Kconfig[^/]*$/.test(p));
+  return kconfigChanged ? treeStateId(s) : s.head;
 }
 
 export function treeStateId(s: TreeState): string {

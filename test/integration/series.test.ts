@@ -54,7 +54,7 @@ describe("applySeries on a real git tree", () => {
     );
     expect(r.details).toContain("subject: demo: four queues and a goodbye");
     const state = await treeState(exec, tree);
-    expect(state).toEqual({ head: base, dirty: null });
+    expect(state).toMatchObject({ head: base, dirty: null });
     expect(await git(exec, tree, ["am", "--show-current-patch"], { allowFailure: true }).then((x) => x.exitCode)).not.toBe(0);
   });
 

@@ -91,6 +91,23 @@ describe("failures give a clear message and the documented exit code", () => {
     expect(run.output).toContain("CONFIG_ARM_SMMU_V3: smmu-without-iommu.config:2 asked for =y, .config has it not set");
   });
 
+  it("Ctrl-C: exit 130, QEMU killed and reaped", async () => {
+    const child = execa(process.execPath, ["--import", "tsx", "harness/cli/main.ts", "boot-test"], { cwd: repoRoot, reject: false, all: true, env: { CI: "1" } });
+    let output = "";
+    await new Promise<void>((resolve) => {
+      child.all!.on("data", (d: Buffer) => {
+        output += d.toString();
+        if (/✔ Boot/.test(output)) resolve();
+      });
+    });
+    child.kill("SIGINT");
+    const r = await child;
+    expect(r.exitCode, r.all).toBe(130);
+    const runDir = /run folder: (.*)/.exec(r.all ?? "")![1]!.trim();
+    const left = await execa("pgrep", ["-f", join(runDir, "initramfs.cpio")], { reject: false });
+    expect(left.stdout).toBe("");
+  });
+
   it("bad usage: exit 2", async () => {
     expect((await cli("boot-test", "--machine", "no-such-machine")).exitCode).toBe(2);
     expect((await cli("no-such-command")).exitCode).toBe(2);

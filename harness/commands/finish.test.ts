@@ -1,0 +1,48 @@
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterEach, describe, expect, it } from "vitest";
+import { InfraError, InterruptedError, UsageError } from "../lib/errors.ts";
+import { createRunFolder } from "../lib/run-folder.ts";
+import type { StageResult } from "../lib/stage.ts";
+import type { Context } from "./context.ts";
+import { verdictOf } from "./finish.ts";
+
+const dirs: string[] = [];
+afterEach(() => dirs.splice(0).forEach((d) => rmSync(d, { recursive: true, force: true })));
+
+function ctxWith(extra: Partial<Context>): Context {
+  const root = mkdtempSync(join(tmpdir(), "wdh-runs-"));
+  dirs.push(root);
+  return { run: createRunFolder("boot-test", root), ...extra } as Context;
+}
+const fail = (stage: string): StageResult<unknown> => ({ stage, status: "fail", durationMs: 1, reason: `${stage} broke` });
+
+describe("verdictOf: one place maps outcomes to exit codes", () => {
+  it("0 when nothing failed", () => expect(verdictOf(ctxWith({})).exitCode).toBe(0));
+  it("1 for a regression: series, build, boot, guest", () => {
+    for (const stage of ["series", "build", "boot", "guest"]) expect(verdictOf(ctxWith({ failure: fail(stage) })).exitCode).toBe(1);
+  });
+  it("2 for a Kconfig option that cannot be had, and for usage errors", () => {
+    expect(verdictOf(ctxWith({ failure: fail("kconfig") })).exitCode).toBe(2);
+    expect(verdictOf(ctxWith({ error: new UsageError("bad flag") })).exitCode).toBe(2);
+  });
+  it("3 for infrastructure, 130 for an interruption, 3 for a bug", () => {
+    expect(verdictOf(ctxWith({ error: new InfraError("QEMU did not start") })).exitCode).toBe(3);
+    expect(verdictOf(ctxWith({ error: new InterruptedError("SIGINT") })).exitCode).toBe(130);
+    expect(verdictOf(ctxWith({ error: new TypeError("oops in the harness") })).exitCode).toBe(3);
+  });
+});
+
+describe("the run folder's manifest", () => {
+  it("is written as the run goes, stages without their outputs", () => {
+    const ctx = ctxWith({});
+    const file = join(ctx.run.dir, "manifest.json");
+    expect(JSON.parse(readFileSync(file, "utf8"))).toMatchObject({ command: "boot-test", stages: [] });
+    ctx.run.set("tree", { baseCommit: "abc" });
+    ctx.run.recordStage({ stage: "build", status: "pass", durationMs: 1234.56, output: { huge: "object" }, reason: "built" });
+    const m = JSON.parse(readFileSync(file, "utf8"));
+    expect(m.tree).toEqual({ baseCommit: "abc" });
+    expect(m.stages).toEqual([{ stage: "build", status: "pass", durationMs: 1235, reason: "built" }]);
+  });
+});

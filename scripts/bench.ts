@@ -1,4 +1,4 @@
-// npm run bench [-- --skip-cold] [--repeat N]
+// npm run bench [-- --skip-cold | --only-cold] [--repeat N]
 // Prints the figures the harness is held to, each next to the same step done by hand (plain make,
 // qemu-system-aarch64, ssh) on this machine. Not a test: it measures and prints.
 import { appendFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
@@ -18,6 +18,7 @@ import { buildDirFor } from "../harness/commands/build-steps.ts";
 
 const args = process.argv.slice(2);
 const skipCold = args.includes("--skip-cold");
+const onlyCold = args.includes("--only-cold");
 const repeat = Number(args[args.indexOf("--repeat") + 1]) || 3;
 const exec = createExec();
 const deps: Deps = { exec, signal: new AbortController().signal, progress: () => {}, now: Date.now };
@@ -74,6 +75,11 @@ if (!skipCold) {
   delete process.env.CCACHE_DIR;
   rmSync(benchDir, { recursive: true, force: true });
 }
+if (onlyCold) {
+  printTable();
+  process.exit(0);
+}
+
 // ---- warm: make sure the default job is built and booted once
 await cli("boot-test");
 const buildDir = buildDirFor(tree.path, "arm64");
@@ -106,8 +112,12 @@ const h = median(runs.map((r) => r.results.timings.boot + r.results.timings.ssh 
 const m = await bootByHand(runs.at(-1)!.runDir, true);
 row("boot + ssh + baseline tests (overhead)", h, m, `<= 5 % over by hand (${(((h - m) / m) * 100).toFixed(1)} %)`);
 
-console.log("\n| step | harness | by hand | target |\n| --- | --- | --- | --- |");
-for (const r of rows) console.log(`| ${r.join(" | ")} |`);
+printTable();
+
+function printTable() {
+  console.log("\n| step | harness | by hand | target |\n| --- | --- | --- | --- |");
+  for (const r of rows) console.log(`| ${r.join(" | ")} |`);
+}
 
 async function repeatN<T>(fn: () => Promise<T>): Promise<T[]> {
   const out: T[] = [];

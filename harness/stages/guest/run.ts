@@ -20,6 +20,8 @@ export interface TestResult {
   exitCode: number | null;
   output: string;
   tap?: TapReport;
+  /** Figures the test reported as `# metric: <name> <value> [unit]` lines (benchmarks). */
+  metrics?: Record<string, { value: number; unit: string }>;
   /** Console lines the kernel printed while the test ran. */
   kernelLog: string[];
   findings: Finding[];
@@ -102,7 +104,8 @@ function findingsFrom(guest: LiveGuest, from: number, to = Number.POSITIVE_INFIN
 export function judge(test: GuestTest, r: CommandResult, kernelLog: string[], findings: Finding[], seconds: number): TestResult {
   const output = r.stdout + (r.stderr ? `\n${r.stderr}` : "");
   const tap = parseTap(r.stdout);
-  const common = { ...base(test), durationMs: r.durationMs, exitCode: r.exitCode, output, tap, kernelLog, findings };
+  const metrics = parseMetrics(r.stdout);
+  const common = { ...base(test), durationMs: r.durationMs, exitCode: r.exitCode, output, tap, kernelLog, findings, ...(metrics ? { metrics } : {}) };
   if (r.timedOut || r.exitCode === 137) return { ...common, status: "fail", reason: `timed out after ${seconds} s` };
   const bad = findings.filter(isFailure);
   if (bad.length > 0) return { ...common, status: "fail", reason: `the kernel logged ${bad.map((f) => f.title).join("; ")}` };
@@ -116,4 +119,16 @@ function base(test: GuestTest) {
 
 function skippedTest(test: GuestTest, reason: string): TestResult {
   return { ...base(test), status: "skip", reason, durationMs: 0, exitCode: null, output: "", kernelLog: [], findings: [] };
+}
+
+const METRIC = /^\s*#\s*metric:\s*([\w.:/-]+)\s+(-?[\d.]+(?:[eE][-+]?\d+)?)\s*(\S*)\s*$/;
+
+/** `# metric: user_queue.64B.req_per_s 12345 req/s` lines, a TAP diagnostic any parser ignores. */
+export function parseMetrics(stdout: string): TestResult["metrics"] {
+  const metrics: NonNullable<TestResult["metrics"]> = {};
+  for (const line of stdout.split("\n")) {
+    const m = METRIC.exec(line);
+    if (m) metrics[m[1]!] = { value: Number(m[2]), unit: m[3] ?? "" };
+  }
+  return Object.keys(metrics).length > 0 ? metrics : undefined;
 }

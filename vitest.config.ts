@@ -4,6 +4,8 @@ import { defineConfig } from "vitest/config";
 // "e2e": builds the default kernel, boots it under QEMU and runs the baseline suite, minutes.
 export default defineConfig({
   test: {
+    // The JSON report lets .ci/run print a plain "N passed, N failed" closing line.
+    reporters: ["default", ["json", { outputFile: "runs/vitest-results.json" }]],
     projects: [
       {
         test: {

@@ -44,6 +44,7 @@ export const buildSteps: Step[] = [
       );
       const r = await prepareTree(job.tree, { ...ctx.deps, progress });
       ctx.tree = r.output;
+      if (r.output) ctx.buildDir = buildDirFor(r.output.path, toolchain.arch);
       if (r.output) run.set("tree", { description: r.output.description, path: r.output.path, baseCommit: r.output.baseCommit, kernelVersion: r.output.kernelVersion });
       return r;
     },
@@ -65,7 +66,7 @@ export const buildSteps: Step[] = [
     title: "Kconfig",
     run: async (ctx, progress) => {
       const { tree, series, job } = ctx;
-      const buildDir = buildDirFor(tree!.path, job.profile.toolchain.arch);
+      const buildDir = ctx.buildDir!;
       const r = await lockBuildDir(buildDir, ctx, progress, () => configureKernel(
         {
           treeDir: tree!.path,
@@ -87,7 +88,7 @@ export const buildSteps: Step[] = [
     title: "Build",
     run: async (ctx, progress) => {
       const { tree, series, job } = ctx;
-      const buildDir = buildDirFor(tree!.path, job.profile.toolchain.arch);
+      const buildDir = ctx.buildDir!;
       const r = await lockBuildDir(buildDir, ctx, progress, () => buildKernel(
         {
           treeDir: tree!.path,

@@ -16,6 +16,8 @@ export interface Context {
   run: RunFolder;
   deps: Deps;
   tree?: KernelTree;
+  /** The out-of-tree build dir kept for this tree (and architecture). */
+  buildDir?: string;
   series?: AppliedSeries;
   config?: KernelConfig;
   build?: BuildArtifacts;

@@ -6,7 +6,6 @@ import { shellQuote } from "../lib/exec.ts";
 import { kernelMakeArgs, kernelMakeEnv } from "../stages/build/make.ts";
 import { writeResults, type RunResults } from "../stages/report/results.ts";
 import { isFailure, reportExcerpt } from "../stages/triage/triage.ts";
-import { buildDirFor } from "./build-steps.ts";
 import type { Context } from "./context.ts";
 
 export interface Verdict {
@@ -69,8 +68,8 @@ function writeReproduce(ctx: Context, command: string): void {
   const q = (argv: string[]) => argv.map(shellQuote).join(" ");
   const lines = ["#!/bin/sh", `# Reproduces run ${ctx.run.id}.`, "# With the harness:", `#   npm run ${command} -- --profile ${shellQuote(ctx.job.profileFile)}`, "# By hand:", "set -e"];
   const { tree, series, build, job } = ctx;
-  if (tree && series) {
-    const buildDir = buildDirFor(tree.path, job.profile.toolchain.arch);
+  if (tree && series && ctx.buildDir) {
+    const buildDir = ctx.buildDir;
     const env = Object.entries(kernelMakeEnv(job.profile.toolchain)).map(([k, v]) => `${k}=${shellQuote(v)}`);
     const makeArgs = kernelMakeArgs({ buildDir, toolchain: job.profile.toolchain });
     lines.push(

@@ -99,6 +99,7 @@ describe("failures give a clear message and the documented exit code", () => {
         output += d.toString();
         if (/✔ Boot/.test(output)) resolve();
       });
+      void child.finally(resolve); // a run that ends before booting fails the expectations below
     });
     child.kill("SIGINT");
     const r = await child;

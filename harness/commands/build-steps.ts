@@ -9,6 +9,7 @@ import { buildKernel } from "../stages/build/build.ts";
 import { configureKernel } from "../stages/kconfig/kconfig.ts";
 import { applySeries } from "../stages/series/series.ts";
 import { prepareTree } from "../stages/tree/tree.ts";
+import { checkHost, requiredTools } from "../stages/host/host.ts";
 import type { Context, Step } from "./context.ts";
 
 /** One build dir per tree: a tree the harness extracted (also when given with --tree) has a named one. */
@@ -19,6 +20,14 @@ export function buildDirFor(treePath: string, arch: string): string {
 }
 
 export const buildSteps: Step[] = [
+  {
+    title: "Host",
+    run: (ctx, progress) =>
+      checkHost(
+        { tools: requiredTools(ctx.job.profile.toolchain.crossCompile, ctx.job.machine.binary), isRoot: process.getuid?.() === 0 },
+        { ...ctx.deps, progress },
+      ),
+  },
   {
     title: "Tree",
     run: async (ctx, progress) => {

@@ -1,0 +1,330 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * wd_vcrypto.h - user-side driver for a virtio-crypto data queue handed to the process through
+ * uacce (patches/warpdrive-virtio, Documentation/misc-devices/virtio-crypto-uacce.rst).
+ *
+ *	struct wd_vc q;
+ *	wd_vc_open(&q, NULL);                     // first free /dev/virtio_crypto-N, START_Q, both mmaps
+ *	wd_vc_session(&q, 1, key, 16, &enc_sid);  // through the kernel's control queue
+ *	wd_vc_cipher(&q, enc_sid, 1, iv, src, dst, len);   // no system call: descriptors, avail
+ *	                                                    // index, doorbell store, used-ring poll
+ *	wd_vc_close(&q);
+ *
+ * The data path (wd_vc_submit, wd_vc_poll, wd_vc_cipher) makes no system call, so it runs under
+ * seccomp strict mode. One request is in flight at a time: descriptors 0 (device-readable:
+ * request header, IV, source) and 1 (device-writable: destination, status byte), both in the
+ * DMA data area, whose IOVA the kernel reports.
+ */
+#ifndef WD_VCRYPTO_H
+#define WD_VCRYPTO_H
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <linux/virtio_crypto.h>
+#include <linux/virtio_ring.h>
+#include <misc/uacce/uacce.h>
+#include <misc/uacce/virtio_crypto.h>
+
+#define WD_VC_SYSFS "/sys/class/uacce"
+#define WD_VC_HDR_LEN ((uint32_t)sizeof(struct virtio_crypto_op_data_req))
+#define WD_VC_IV_LEN 16u
+#define WD_VC_POLL_TIMEOUT_NS 2000000000LL
+
+struct wd_vc {
+	int fd;
+	char name[64];
+	struct vcrypto_uacce_info info;
+	volatile uint8_t *mmio;
+	uint8_t *dus;
+	struct vring_desc *desc;
+	struct vring_avail *avail;
+	struct vring_used *used;
+	uint8_t *data;
+	uint16_t avail_idx;
+	uint16_t last_used;
+	int event_idx;
+	uint32_t out_off, in_off;	/* offsets in the data area */
+	uint32_t max_len;		/* largest source/destination of one request */
+};
+
+/* Barriers for memory shared with a DMA master (the kernel's dma_wmb/dma_rmb/virtio_mb) */
+#if defined(__aarch64__)
+#define wd_dma_wmb() __asm__ __volatile__("dmb oshst" ::: "memory")
+#define wd_dma_rmb() __asm__ __volatile__("dmb oshld" ::: "memory")
+#define wd_dma_mb() __asm__ __volatile__("dmb osh" ::: "memory")
+#define wd_cpu_relax() __asm__ __volatile__("yield" ::: "memory")
+#else
+#define wd_dma_wmb() __atomic_thread_fence(__ATOMIC_SEQ_CST)
+#define wd_dma_rmb() __atomic_thread_fence(__ATOMIC_SEQ_CST)
+#define wd_dma_mb() __atomic_thread_fence(__ATOMIC_SEQ_CST)
+#define wd_cpu_relax() __atomic_thread_fence(__ATOMIC_SEQ_CST)
+#endif
+
+static inline int64_t wd_now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);	/* vDSO: no system call */
+	return (int64_t)ts.tv_sec * 1000000000LL + ts.tv_nsec;
+}
+
+/* Read a one-line sysfs attribute of /sys/class/uacce/<name>; returns 0 or -errno */
+static inline int wd_vc_sysfs(const char *name, const char *attr, char *buf, size_t len)
+{
+	char path[512];
+	ssize_t n;
+	int fd;
+
+	snprintf(path, sizeof(path), WD_VC_SYSFS "/%.255s/%.64s", name, attr);
+	fd = open(path, O_RDONLY);
+	if (fd < 0)
+		return -errno;
+	n = read(fd, buf, len - 1);
+	close(fd);
+	if (n < 0)
+		return -errno;
+	buf[n] = '\0';
+	buf[strcspn(buf, "\n")] = '\0';
+	return 0;
+}
+
+/* Name (virtio_crypto-N) of the first uacce device whose api is VCRYPTO_UACCE_API */
+static inline int wd_vc_find(char *name, size_t len)
+{
+	DIR *d = opendir(WD_VC_SYSFS);
+	struct dirent *e;
+	char api[64];
+	int ret = -ENODEV;
+
+	if (!d)
+		return -errno;
+	while ((e = readdir(d))) {
+		if (e->d_name[0] == '.')
+			continue;
+		if (wd_vc_sysfs(e->d_name, "api", api, sizeof(api)) || strcmp(api, VCRYPTO_UACCE_API))
+			continue;
+		snprintf(name, len, "%.63s", e->d_name);
+		ret = 0;
+		break;
+	}
+	closedir(d);
+	return ret;
+}
+
+static inline void wd_vc_unmap(struct wd_vc *q)
+{
+	if (q->mmio && q->mmio != MAP_FAILED)
+		munmap((void *)q->mmio, q->info.notify_size);
+	if (q->dus && q->dus != MAP_FAILED)
+		munmap(q->dus, q->info.ring_size + q->info.data_size);
+	q->mmio = NULL;
+	q->dus = NULL;
+}
+
+static inline void wd_vc_close(struct wd_vc *q)
+{
+	wd_vc_unmap(q);
+	if (q->fd >= 0)
+		close(q->fd);
+	q->fd = -1;
+}
+
+/*
+ * Open the device (name NULL: the first one found), read the layout, map the doorbell page and
+ * the ring + data area, START_Q. Returns 0 or -errno (-EBUSY: another process holds the queue).
+ */
+static inline int wd_vc_open(struct wd_vc *q, const char *name)
+{
+	char path[128];
+	int ret;
+
+	memset(q, 0, sizeof(*q));
+	q->fd = -1;
+	if (name) {
+		snprintf(q->name, sizeof(q->name), "%s", name);
+	} else {
+		ret = wd_vc_find(q->name, sizeof(q->name));
+		if (ret)
+			return ret;
+	}
+	snprintf(path, sizeof(path), "/dev/%s", q->name);
+	q->fd = open(path, O_RDWR | O_CLOEXEC);
+	if (q->fd < 0)
+		return -errno;
+	if (ioctl(q->fd, VCRYPTO_UACCE_CMD_INFO, &q->info) < 0)
+		goto fail;
+	q->mmio = mmap(NULL, q->info.notify_size, PROT_READ | PROT_WRITE, MAP_SHARED, q->fd,
+		       UACCE_QFRT_MMIO * getpagesize());
+	if (q->mmio == MAP_FAILED)
+		goto fail;
+	q->dus = mmap(NULL, q->info.ring_size + q->info.data_size, PROT_READ | PROT_WRITE,
+		      MAP_SHARED, q->fd, UACCE_QFRT_DUS * getpagesize());
+	if (q->dus == MAP_FAILED)
+		goto fail;
+	if (ioctl(q->fd, UACCE_CMD_START_Q) < 0)
+		goto fail;
+
+	q->desc = (struct vring_desc *)(q->dus + q->info.ring_offset);
+	q->avail = (struct vring_avail *)(q->dus + q->info.avail_offset);
+	q->used = (struct vring_used *)(q->dus + q->info.used_offset);
+	q->data = q->dus + q->info.data_offset;
+	q->avail_idx = q->avail->idx;
+	q->last_used = q->used->idx;
+	q->event_idx = !!(q->info.features & (1ULL << VIRTIO_RING_F_EVENT_IDX));
+	/* No interrupts: this process polls (the kernel gave the queue no vector either) */
+	if (!q->event_idx)
+		q->avail->flags = VRING_AVAIL_F_NO_INTERRUPT;
+	q->out_off = 0;
+	q->in_off = (uint32_t)(q->info.data_size / 2);
+	q->max_len = q->in_off - WD_VC_HDR_LEN - WD_VC_IV_LEN;
+	return 0;
+fail:
+	ret = -errno;
+	wd_vc_close(q);
+	return ret;
+}
+
+/* Create an AES-CBC session (encrypt != 0: encryption). Returns 0 or -errno. */
+static inline int wd_vc_session(struct wd_vc *q, int encrypt, const uint8_t *key,
+				uint32_t key_len, uint64_t *sid)
+{
+	struct vcrypto_uacce_session s;
+
+	memset(&s, 0, sizeof(s));
+	if (key_len > sizeof(s.key))
+		return -EINVAL;
+	s.algo = VIRTIO_CRYPTO_CIPHER_AES_CBC;
+	s.op = encrypt ? VIRTIO_CRYPTO_OP_ENCRYPT : VIRTIO_CRYPTO_OP_DECRYPT;
+	s.key_len = key_len;
+	memcpy(s.key, key, key_len);
+	if (ioctl(q->fd, VCRYPTO_UACCE_CMD_CREATE_SESSION, &s) < 0)
+		return -errno;
+	*sid = s.session_id;
+	return 0;
+}
+
+static inline int wd_vc_destroy_session(struct wd_vc *q, uint64_t sid)
+{
+	return ioctl(q->fd, VCRYPTO_UACCE_CMD_DESTROY_SESSION, &sid) < 0 ? -errno : 0;
+}
+
+/*
+ * Put one request on the ring: descriptor 0 = [out_iova, out_len), descriptor 1 =
+ * [in_iova, in_len) (device-writable), publish the avail index, ring the doorbell.
+ * The IOVAs are normally inside the data area (wd_vc_cipher); any value can be given.
+ */
+static inline void wd_vc_submit_raw(struct wd_vc *q, uint64_t out_iova, uint32_t out_len,
+				    uint64_t in_iova, uint32_t in_len)
+{
+	uint16_t num = (uint16_t)q->info.ring_num;
+
+	q->desc[0].addr = out_iova;
+	q->desc[0].len = out_len;
+	q->desc[0].flags = VRING_DESC_F_NEXT;
+	q->desc[0].next = 1;
+	q->desc[1].addr = in_iova;
+	q->desc[1].len = in_len;
+	q->desc[1].flags = VRING_DESC_F_WRITE;
+	q->desc[1].next = 0;
+	q->avail->ring[q->avail_idx % num] = 0;
+	q->avail_idx++;
+	if (q->event_idx)	/* used_event far away: the device never interrupts */
+		q->avail->ring[num] = (uint16_t)(q->avail_idx + 0x8000);
+	/* descriptors and ring entry visible to the device before the index */
+	wd_dma_wmb();
+	*(volatile uint16_t *)&q->avail->idx = q->avail_idx;
+	/* the index visible before the doorbell */
+	wd_dma_mb();
+	*(volatile uint16_t *)(q->mmio + q->info.notify_offset) = q->info.queue_index;
+}
+
+/* Wait for the next used entry. Returns the written length, or -ETIMEDOUT. */
+static inline int64_t wd_vc_poll(struct wd_vc *q, int64_t timeout_ns)
+{
+	uint16_t num = (uint16_t)q->info.ring_num;
+	int64_t deadline = 0;
+	unsigned int spins = 0;
+	uint32_t len;
+
+	while (*(volatile uint16_t *)&q->used->idx == q->last_used) {
+		if (++spins % 256)
+			continue;
+		if (!deadline)
+			deadline = wd_now_ns() + timeout_ns;
+		else if (wd_now_ns() > deadline)
+			return -ETIMEDOUT;
+		wd_cpu_relax();
+	}
+	/* the used entry and the data after the index */
+	wd_dma_rmb();
+	len = q->used->ring[q->last_used % num].len;
+	q->last_used++;
+	return len;
+}
+
+/* Build a request in the data area (header, IV, source; status byte preset). 0 or -EINVAL. */
+static inline int wd_vc_prepare(struct wd_vc *q, uint64_t sid, int encrypt, const uint8_t *iv,
+				const uint8_t *src, uint32_t len)
+{
+	struct virtio_crypto_op_data_req *req = (void *)(q->data + q->out_off);
+
+	if (len > q->max_len || !len || len % 16)
+		return -EINVAL;
+	memset(req, 0, sizeof(*req));
+	req->header.opcode = encrypt ? VIRTIO_CRYPTO_CIPHER_ENCRYPT : VIRTIO_CRYPTO_CIPHER_DECRYPT;
+	req->header.algo = VIRTIO_CRYPTO_CIPHER_AES_CBC;
+	req->header.session_id = sid;
+	req->u.sym_req.op_type = VIRTIO_CRYPTO_SYM_OP_CIPHER;
+	req->u.sym_req.u.cipher.para.iv_len = WD_VC_IV_LEN;
+	req->u.sym_req.u.cipher.para.src_data_len = len;
+	req->u.sym_req.u.cipher.para.dst_data_len = len;
+	memcpy(q->data + q->out_off + WD_VC_HDR_LEN, iv, WD_VC_IV_LEN);
+	memcpy(q->data + q->out_off + WD_VC_HDR_LEN + WD_VC_IV_LEN, src, len);
+	q->data[q->in_off + len] = 0xff;	/* status, written by the device */
+	return 0;
+}
+
+/* Build the request in the data area and submit it. Returns 0 or -EINVAL. */
+static inline int wd_vc_submit(struct wd_vc *q, uint64_t sid, int encrypt, const uint8_t *iv,
+			       const uint8_t *src, uint32_t len)
+{
+	int ret = wd_vc_prepare(q, sid, encrypt, iv, src, len);
+
+	if (ret)
+		return ret;
+	wd_vc_submit_raw(q, q->info.data_iova + q->out_off, WD_VC_HDR_LEN + WD_VC_IV_LEN + len,
+			 q->info.data_iova + q->in_off, len + 1);
+	return 0;
+}
+
+/*
+ * One AES-CBC request, synchronous. Returns 0, -ETIMEDOUT, -EIO (device status not OK, status
+ * byte in *status if given) or -EINVAL.
+ */
+static inline int wd_vc_cipher(struct wd_vc *q, uint64_t sid, int encrypt, const uint8_t *iv,
+			       const uint8_t *src, uint8_t *dst, uint32_t len)
+{
+	int64_t r;
+	int ret = wd_vc_submit(q, sid, encrypt, iv, src, len);
+
+	if (ret)
+		return ret;
+	r = wd_vc_poll(q, WD_VC_POLL_TIMEOUT_NS);
+	if (r < 0)
+		return (int)r;
+	if (q->data[q->in_off + len] != VIRTIO_CRYPTO_OK)
+		return -EIO;
+	memcpy(dst, q->data + q->in_off, len);
+	return 0;
+}
+
+#endif /* WD_VCRYPTO_H */

@@ -1,0 +1,147 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The uacce device of the user-mode virtio-crypto device: sysfs attributes as documented, open,
+ * VCRYPTO_UACCE_CMD_INFO, mmap of both regions, START_Q, one request, PUT_Q, close; EBUSY for a
+ * second opener; available_instances 1, then 0 while held; a holder killed with SIGKILL gives
+ * the queue back, clean (ring indexes at 0), and the next process can use it.
+ */
+#include <signal.h>
+#include <stdlib.h>
+#include <sys/wait.h>
+
+#include "wdh_tap.h"
+#include "wd_vcrypto.h"
+
+static const uint8_t key[16] = {
+	0x2b, 0x7e, 0x15, 0x16, 0x28, 0xae, 0xd2, 0xa6, 0xab, 0xf7, 0x15, 0x88, 0x09, 0xcf, 0x4f, 0x3c,
+};
+static const uint8_t iv[16] = {
+	0x00, 0x01, 0x02, 0x03, 0x04, 0x05, 0x06, 0x07, 0x08, 0x09, 0x0a, 0x0b, 0x0c, 0x0d, 0x0e, 0x0f,
+};
+static const uint8_t pt[16] = {
+	0x6b, 0xc1, 0xbe, 0xe2, 0x2e, 0x40, 0x9f, 0x96, 0xe9, 0x3d, 0x7e, 0x11, 0x73, 0x93, 0x17, 0x2a,
+};
+static const uint8_t ct[16] = {
+	0x76, 0x49, 0xab, 0xac, 0x81, 0x19, 0xb2, 0x46, 0xce, 0xe9, 0x8e, 0x9b, 0x12, 0xe9, 0x19, 0x7d,
+};
+
+static int attr_is(const char *name, const char *attr, const char *want)
+{
+	char buf[128];
+	int ret = wd_vc_sysfs(name, attr, buf, sizeof(buf));
+
+	if (ret) {
+		wdh_diag("%s/%s: %s", name, attr, strerror(-ret));
+		return 0;
+	}
+	if (strcmp(buf, want)) {
+		wdh_diag("%s/%s = '%s', expected '%s'", name, attr, buf, want);
+		return 0;
+	}
+	return 1;
+}
+
+/* One AES-128-CBC block (SP 800-38A F.2.1, block 1) through the queue */
+static int one_request(struct wd_vc *q)
+{
+	uint8_t out[16];
+	uint64_t sid = 0;
+	int ret = wd_vc_session(q, 1, key, sizeof(key), &sid);
+
+	if (ret) {
+		wdh_diag("create session: %s", strerror(-ret));
+		return 0;
+	}
+	ret = wd_vc_cipher(q, sid, 1, iv, pt, out, sizeof(out));
+	if (ret) {
+		wdh_diag("request: %s", strerror(-ret));
+		return 0;
+	}
+	wd_vc_destroy_session(q, sid);
+	return !memcmp(out, ct, sizeof(out));
+}
+
+int main(void)
+{
+	struct wd_vc q, q2;
+	char name[64], buf[64];
+	int ret, status, pipefd[2];
+	pid_t pid;
+
+	wdh_plan(21);
+	ret = wd_vc_find(name, sizeof(name));
+	if (!wdh_ok(ret == 0, "a uacce device with api %s", VCRYPTO_UACCE_API)) {
+		wdh_diag("%s", strerror(-ret));
+		return wdh_exit_code();
+	}
+	wdh_diag("device %s", name);
+	wdh_ok(attr_is(name, "flags", "0"), "flags 0 (no SVA)");
+	wdh_ok(attr_is(name, "algorithms", "cbc(aes)"), "algorithms cbc(aes)");
+	wdh_ok(attr_is(name, "available_instances", "1"), "available_instances 1 when free");
+	snprintf(buf, sizeof(buf), "%d", getpagesize());
+	wdh_ok(attr_is(name, "region_mmio_size", buf), "region_mmio_size one page (the doorbell)");
+
+	ret = wd_vc_open(&q, name);
+	if (!wdh_ok(ret == 0, "open, INFO, mmap of both regions, START_Q")) {
+		wdh_diag("%s", strerror(-ret));
+		return wdh_exit_code();
+	}
+	wdh_diag("ring %u entries at IOVA 0x%llx (avail +0x%llx, used +0x%llx), %llu bytes; data %llu bytes at IOVA 0x%llx; doorbell +0x%x, queue %u, features 0x%llx",
+		 q.info.ring_num, (unsigned long long)q.info.ring_iova,
+		 (unsigned long long)q.info.avail_offset, (unsigned long long)q.info.used_offset,
+		 (unsigned long long)q.info.ring_size, (unsigned long long)q.info.data_size,
+		 (unsigned long long)q.info.data_iova, q.info.notify_offset, q.info.queue_index,
+		 (unsigned long long)q.info.features);
+	snprintf(buf, sizeof(buf), "%llu", (unsigned long long)(q.info.ring_size + q.info.data_size));
+	wdh_ok(attr_is(name, "region_dus_size", buf), "region_dus_size = ring + data area");
+	wdh_ok(q.info.ring_num && !(q.info.ring_num & (q.info.ring_num - 1)) &&
+	       q.info.notify_size == (uint32_t)getpagesize() && q.info.ring_iova &&
+	       q.info.data_iova && !(q.info.data_iova % getpagesize()) &&
+	       q.info.data_offset == q.info.ring_size, "layout consistent");
+	wdh_ok(attr_is(name, "available_instances", "0"), "available_instances 0 while held");
+	ret = wd_vc_open(&q2, name);
+	wdh_ok(ret == -EBUSY, "second open fails with EBUSY (got %s)", ret ? strerror(-ret) : "success");
+	if (!ret)
+		wd_vc_close(&q2);
+	wdh_ok(ioctl(q.fd, UACCE_CMD_START_Q) < 0 && errno == EINVAL, "START_Q twice refused");
+	wdh_ok(one_request(&q), "AES-128-CBC block through the queue");
+	wdh_ok(ioctl(q.fd, UACCE_CMD_PUT_Q) == 0, "PUT_Q");
+	wd_vc_close(&q);
+	wdh_ok(attr_is(name, "available_instances", "1"), "available_instances 1 after close");
+
+	/* A holder killed while it holds the queue */
+	if (pipe(pipefd))
+		return 1;
+	pid = fork();
+	if (pid == 0) {
+		struct wd_vc c;
+		char ok = (wd_vc_open(&c, name) == 0 && one_request(&c)) ? 'y' : 'n';
+		if (write(pipefd[1], &ok, 1) != 1)
+			_exit(1);
+		for (;;)
+			pause();
+	}
+	close(pipefd[1]);
+	buf[0] = 0;
+	if (read(pipefd[0], buf, 1) != 1)
+		buf[0] = 0;
+	close(pipefd[0]);
+	wdh_ok(buf[0] == 'y', "child opened the queue and used it");
+	wdh_ok(attr_is(name, "available_instances", "0"), "available_instances 0 while the child holds it");
+	kill(pid, SIGKILL);
+	waitpid(pid, &status, 0);
+	wdh_ok(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL, "child killed with SIGKILL");
+	wdh_ok(attr_is(name, "available_instances", "1"), "available_instances 1 after the kill");
+	ret = wd_vc_open(&q, name);
+	wdh_ok(ret == 0, "reopen after the holder was killed (%s)", ret ? strerror(-ret) : "ok");
+	if (ret) {
+		wdh_ok(0, "clean queue after reopen");
+		wdh_ok(0, "request after reopen");
+		return wdh_exit_code();
+	}
+	wdh_ok(q.avail->idx == 0 && q.used->idx == 0, "clean queue after reopen (avail %u, used %u)",
+	       q.avail->idx, q.used->idx);
+	wdh_ok(one_request(&q), "request after reopen");
+	wd_vc_close(&q);
+	return wdh_exit_code();
+}

@@ -1,0 +1,129 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Unbinding the device from virtio_crypto while a process holds its queue: the kernel survives,
+ * the holder's mappings are revoked (touching them raises SIGBUS) and its file fails every
+ * operation; after the driver is bound again the uacce device comes back and works.
+ */
+#include <signal.h>
+#include <stdlib.h>
+#include <sys/wait.h>
+
+#include "wdh_tap.h"
+#include "wd_vcrypto.h"
+
+static const uint8_t key[16] = {
+	0x2b, 0x7e, 0x15, 0x16, 0x28, 0xae, 0xd2, 0xa6, 0xab, 0xf7, 0x15, 0x88, 0x09, 0xcf, 0x4f, 0x3c,
+};
+static const uint8_t iv[16] = {
+	0x00, 0x01, 0x02, 0x03, 0x04, 0x05, 0x06, 0x07, 0x08, 0x09, 0x0a, 0x0b, 0x0c, 0x0d, 0x0e, 0x0f,
+};
+static const uint8_t pt[16] = {
+	0x6b, 0xc1, 0xbe, 0xe2, 0x2e, 0x40, 0x9f, 0x96, 0xe9, 0x3d, 0x7e, 0x11, 0x73, 0x93, 0x17, 0x2a,
+};
+static const uint8_t ct[16] = {
+	0x76, 0x49, 0xab, 0xac, 0x81, 0x19, 0xb2, 0x46, 0xce, 0xe9, 0x8e, 0x9b, 0x12, 0xe9, 0x19, 0x7d,
+};
+
+#define DRV "/sys/bus/virtio/drivers/virtio_crypto"
+
+static int good_request(struct wd_vc *q)
+{
+	uint8_t out[16];
+	uint64_t sid = 0;
+	int ret = wd_vc_session(q, 1, key, sizeof(key), &sid);
+
+	if (ret)
+		return 0;
+	ret = wd_vc_cipher(q, sid, 1, iv, pt, out, sizeof(out));
+	wd_vc_destroy_session(q, sid);
+	return !ret && !memcmp(out, ct, sizeof(out));
+}
+
+static int write_str(const char *path, const char *s)
+{
+	int fd = open(path, O_WRONLY);
+	ssize_t n;
+
+	if (fd < 0)
+		return -errno;
+	n = write(fd, s, strlen(s));
+	close(fd);
+	return n == (ssize_t)strlen(s) ? 0 : -errno;
+}
+
+/* The virtio device (virtioN) under the uacce device's parent */
+static int find_virtio(const char *name, char *vdev, size_t len)
+{
+	char path[256];
+	struct dirent *e;
+	DIR *d;
+
+	snprintf(path, sizeof(path), WD_VC_SYSFS "/%s/device", name);
+	d = opendir(path);
+	if (!d)
+		return -errno;
+	while ((e = readdir(d)))
+		if (!strncmp(e->d_name, "virtio", 6) && e->d_name[6] >= '0' && e->d_name[6] <= '9')
+			break;
+	if (e)
+		snprintf(vdev, len, "%.31s", e->d_name);
+	closedir(d);
+	return e ? 0 : -ENOENT;
+}
+
+int main(void)
+{
+	char name[64], vdev[32], msg[8];
+	int to_child[2], to_parent[2], status, ret;
+	struct wd_vc q;
+	pid_t pid;
+
+	wdh_plan(8);
+	if (wd_vc_find(name, sizeof(name)) || find_virtio(name, vdev, sizeof(vdev))) {
+		printf("Bail out! no user-mode virtio-crypto device\n");
+		return WDH_EXIT_FAIL;
+	}
+	wdh_diag("%s is %s", name, vdev);
+	if (pipe(to_child) || pipe(to_parent))
+		return WDH_EXIT_FAIL;
+
+	pid = fork();
+	if (pid == 0) {
+		char c = 'n';
+
+		if (wd_vc_open(&q, name) == 0 && good_request(&q))
+			c = 'y';
+		if (write(to_parent[1], &c, 1) != 1 || read(to_child[0], &c, 1) != 1)
+			_exit(2);
+		/* after the unbind: the file is dead, the mappings are gone */
+		c = (ioctl(q.fd, VCRYPTO_UACCE_CMD_INFO, &q.info) < 0 && errno == ENXIO) ? 'y' : 'n';
+		if (write(to_parent[1], &c, 1) != 1)
+			_exit(2);
+		signal(SIGBUS, SIG_DFL);
+		c = *(volatile uint8_t *)q.data;	/* SIGBUS expected */
+		_exit(3);
+	}
+	msg[0] = 0;
+	if (read(to_parent[0], msg, 1) != 1)
+		msg[0] = 0;
+	wdh_ok(msg[0] == 'y', "child holds the queue and used it");
+
+	ret = write_str(DRV "/unbind", vdev);
+	wdh_ok(ret == 0, "unbind %s while the queue is held (%s)", vdev, ret ? strerror(-ret) : "ok");
+	if (write(to_child[1], "x", 1) != 1 || read(to_parent[0], msg, 1) != 1)
+		msg[0] = 0;
+	wdh_ok(msg[0] == 'y', "the holder's file fails with ENXIO after the unbind");
+	waitpid(pid, &status, 0);
+	wdh_ok(WIFSIGNALED(status) && WTERMSIG(status) == SIGBUS,
+	       "the holder's mappings are revoked (SIGBUS on access; status 0x%x)", status);
+	wdh_ok(wd_vc_find(name, sizeof(name)) == -ENODEV, "no uacce device while unbound");
+
+	ret = write_str(DRV "/bind", vdev);
+	wdh_ok(ret == 0, "bind %s again (%s)", vdev, ret ? strerror(-ret) : "ok");
+	ret = wd_vc_open(&q, NULL);
+	wdh_ok(ret == 0, "the uacce device is back and opens (%s)", ret ? strerror(-ret) : q.name);
+	wdh_ok(ret == 0 && good_request(&q), "and works");
+	if (!ret)
+		wd_vc_close(&q);
+	return wdh_exit_code();
+}

@@ -167,10 +167,57 @@ static void stray(const char *what, int write_side)
 		wd_vc_close(&q);
 }
 
+/*
+ * A process that breaks the virtio protocol (a descriptor chain whose next index is past the
+ * end of the table): the device flags itself as needing a reset and stops serving the queue;
+ * session creation fails with EIO instead of waiting for a control queue the device no longer
+ * serves; release resets the device and the next holder gets a working queue.
+ */
+static void broken(void)
+{
+	const char *what = "device broken by a bogus descriptor chain";
+	struct vcrypto_uacce_session s;
+	struct wd_vc q;
+	int ret;
+
+	ret = wd_vc_open(&q, NULL);
+	if (!wdh_ok(ret == 0 && good_request(&q), "%s: queue works before", what)) {
+		for (int i = 0; i < 3; i++)
+			wdh_ok(0, "%s: not run", what);
+		return;
+	}
+	q.desc[0].addr = q.info.data_iova;
+	q.desc[0].len = WD_VC_HDR_LEN;
+	q.desc[0].flags = VRING_DESC_F_NEXT;
+	q.desc[0].next = 0xffff;
+	q.avail->ring[q.avail_idx % q.info.ring_num] = 0;
+	q.avail_idx++;
+	wd_dma_wmb();
+	*(volatile uint16_t *)&q.avail->idx = q.avail_idx;
+	wd_dma_mb();
+	*(volatile uint16_t *)(q.mmio + q.info.notify_offset) = q.info.queue_index;
+	usleep(200000);
+	memset(&s, 0, sizeof(s));
+	s.algo = VIRTIO_CRYPTO_CIPHER_AES_CBC;
+	s.op = VIRTIO_CRYPTO_OP_ENCRYPT;
+	s.key_len = sizeof(key);
+	memcpy(s.key, key, sizeof(key));
+	ret = ioctl(q.fd, VCRYPTO_UACCE_CMD_CREATE_SESSION, &s);
+	wdh_ok(ret < 0 && errno == EIO, "%s: CREATE_SESSION fails with EIO (%s)", what,
+	       ret < 0 ? strerror(errno) : "succeeded");
+	wd_vc_close(&q);
+	ret = wd_vc_open(&q, NULL);
+	wdh_ok(ret == 0 && q.avail->idx == 0 && q.used->idx == 0, "%s: reopened, clean queue", what);
+	wdh_ok(ret == 0 && good_request(&q), "%s: queue works again after release and reopen", what);
+	if (!ret)
+		wd_vc_close(&q);
+}
+
 int main(void)
 {
-	wdh_plan(10);
+	wdh_plan(14);
 	stray("device write to a stray IOVA", 1);
 	stray("device read from a stray IOVA", 0);
+	broken();
 	return wdh_exit_code();
 }

@@ -152,6 +152,7 @@ int main(void)
 	uint64_t sid = 0;
 	int ret;
 
+	wd_vc_require();
 	wdh_plan(6);
 	for (unsigned int i = 0; i < sizeof(src); i++)
 		src[i] = (uint8_t)(i * 31 + 7);

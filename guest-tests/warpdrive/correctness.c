@@ -79,6 +79,7 @@ int main(void)
 	struct wd_vc q;
 	int ret;
 
+	wd_vc_require();
 	wdh_plan(2 * NKAT + 2 * NSIZE);
 	srandom(0x5eed);
 	ret = wd_vc_open(&q, NULL);

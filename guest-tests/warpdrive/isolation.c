@@ -215,6 +215,7 @@ static void broken(void)
 
 int main(void)
 {
+	wd_vc_require();
 	wdh_plan(14);
 	stray("device write to a stray IOVA", 1);
 	stray("device read from a stray IOVA", 0);

@@ -68,6 +68,7 @@ int main(void)
 	int ret, status, pipefd[2];
 	pid_t pid;
 
+	wd_vc_require();
 	wdh_plan(21);
 	ret = wd_vc_find(name, sizeof(name));
 	if (!wdh_ok(ret == 0, "a uacce device with api %s", VCRYPTO_UACCE_API)) {

@@ -55,6 +55,7 @@ int main(void)
 	long vol0, vol1, invol0, invol1;
 	int ret, st0, st1;
 
+	wd_vc_require();
 	wdh_plan(5);
 	for (int b = 0; b < 2; b++)
 		for (int i = 0; i < LEN; i++)

@@ -78,6 +78,7 @@ int main(void)
 	struct wd_vc q;
 	pid_t pid;
 
+	wd_vc_require();
 	wdh_plan(8);
 	if (wd_vc_find(name, sizeof(name)) || find_virtio(name, vdev, sizeof(vdev))) {
 		printf("Bail out! no user-mode virtio-crypto device\n");

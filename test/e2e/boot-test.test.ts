@@ -29,12 +29,15 @@ describe("npm run boot-test on the default profile", () => {
     expect(run.exitCode, run.output).toBe(0);
     const r = results(run);
     expect(r.status).toBe("pass");
-    expect(r.tests.map((t: { name: string; status: string }) => `${t.name}:${t.status}`)).toEqual([
-      "smmu-probed:pass",
-      "iommu-groups:pass",
-      "aes-cbc-kat:pass",
-      "kernel-log-clean:pass",
-    ]);
+    const statuses = r.tests.map((t: { suite: string; name: string; status: string }) => `${t.suite}/${t.name}:${t.status}`);
+    expect(statuses).toEqual(expect.arrayContaining([
+      "baseline/smmu-probed:pass",
+      "baseline/iommu-groups:pass",
+      "baseline/aes-cbc-kat:pass",
+      "baseline/kernel-log-clean:pass",
+    ]));
+    // every test of the default profile's suites ran and passed (none skipped)
+    expect(statuses.filter((s: string) => !s.endsWith(":pass"))).toEqual([]);
     for (const f of ["console.log", "build.log", "results.json", "junit.xml", "qemu.argv.json", "reproduce.sh", "manifest.json"]) {
       expect(existsSync(join(run.runDir, f)), f).toBe(true);
     }

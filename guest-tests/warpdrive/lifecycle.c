@@ -69,7 +69,7 @@ int main(void)
 	pid_t pid;
 
 	wd_vc_require();
-	wdh_plan(21);
+	wdh_plan(26);
 	ret = wd_vc_find(name, sizeof(name));
 	if (!wdh_ok(ret == 0, "a uacce device with api %s", VCRYPTO_UACCE_API)) {
 		wdh_diag("%s", strerror(-ret));
@@ -105,6 +105,30 @@ int main(void)
 	if (!ret)
 		wd_vc_close(&q2);
 	wdh_ok(ioctl(q.fd, UACCE_CMD_START_Q) < 0 && errno == EINVAL, "START_Q twice refused");
+	{
+		struct vcrypto_uacce_session bad;
+		uint64_t nosuch = 0x123456789ULL;
+		void *p;
+
+		p = mmap(NULL, q.info.notify_size, PROT_READ | PROT_WRITE, MAP_SHARED, q.fd,
+			 UACCE_QFRT_MMIO * getpagesize());
+		wdh_ok(p == MAP_FAILED && errno == EEXIST, "a region maps once (EEXIST)");
+		if (p != MAP_FAILED)
+			munmap(p, q.info.notify_size);
+		memset(&bad, 0, sizeof(bad));
+		bad.algo = VIRTIO_CRYPTO_CIPHER_AES_CBC;
+		bad.op = VIRTIO_CRYPTO_OP_ENCRYPT;
+		bad.key_len = 17;
+		wdh_ok(ioctl(q.fd, VCRYPTO_UACCE_CMD_CREATE_SESSION, &bad) < 0 && errno == EINVAL,
+		       "CREATE_SESSION with a 17-byte AES key: EINVAL");
+		bad.key_len = 16;
+		bad.algo = VIRTIO_CRYPTO_CIPHER_AES_ECB;
+		wdh_ok(ioctl(q.fd, VCRYPTO_UACCE_CMD_CREATE_SESSION, &bad) < 0 && errno == EINVAL,
+		       "CREATE_SESSION for another algorithm: EINVAL");
+		wdh_ok(ioctl(q.fd, VCRYPTO_UACCE_CMD_DESTROY_SESSION, &nosuch) < 0 && errno == ENOENT,
+		       "DESTROY_SESSION of a session it does not hold: ENOENT");
+		wdh_ok(ioctl(q.fd, _IO('W', 0x2f)) < 0 && errno == EINVAL, "unknown ioctl: EINVAL");
+	}
 	wdh_ok(one_request(&q), "AES-128-CBC block through the queue");
 	wdh_ok(ioctl(q.fd, UACCE_CMD_PUT_Q) == 0, "PUT_Q");
 	wd_vc_close(&q);

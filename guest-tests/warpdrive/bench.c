@@ -5,6 +5,10 @@
  * "virtio_crypto_aes_cbc" (sendmsg + read, the kernel's device path), at 64 B and 4 KiB.
  * Requests per second and p50/p99 latency go out as "# metric:" lines (results.json).
  * Test points: every result correct, and the user queue at least 3x AF_ALG at 64 B.
+ *
+ * Under QEMU 7.2 the kernel-side device (1024-entry ring) sometimes stalls for milliseconds once
+ * its ring index passes the first page of the used ring (SMMU F_TRANSLATION at IOVA 0x7c0 and
+ * 0x17c0, StreamID of that device): AF_ALG's mean then drops; speedup_p50 is the ratio of medians.
  */
 #include <stdlib.h>
 
@@ -185,6 +189,9 @@ int main(void)
 		double x = uq[l].req_per_s / alg[l].req_per_s;
 
 		printf("# metric: speedup.%s %.2f x\n", lens[l] == 64 ? "64B" : "4KiB", x);
+		/* by median latency: robust to the multi-ms stalls of the kernel-side device */
+		printf("# metric: speedup_p50.%s %.2f x\n", lens[l] == 64 ? "64B" : "4KiB",
+		       alg[l].p50_us / uq[l].p50_us);
 		wdh_diag("%4u B: user queue %.0f req/s (p50 %.1f us, p99 %.1f us); AF_ALG %.0f req/s (p50 %.1f us, p99 %.1f us): %.1fx",
 			 lens[l], uq[l].req_per_s, uq[l].p50_us, uq[l].p99_us, alg[l].req_per_s,
 			 alg[l].p50_us, alg[l].p99_us, x);

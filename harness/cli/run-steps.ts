@@ -42,7 +42,11 @@ export async function runSteps(steps: Step[], ctx: Context, renderer: RendererCh
     fallbackRenderer: "simple",
     rendererOptions: { collapseErrors: false, showErrorMessage: true },
   });
-  await list.run();
+  try {
+    await list.run();
+  } finally {
+    ctx.releaseTree?.();
+  }
 }
 
 function skipReason(c: Context): string {

@@ -48,6 +48,8 @@ export const bootSteps: Step[] = [
         { ...ctx.deps, progress },
       );
       writeFileSync(ctx.run.file("qemu.argv.json"), JSON.stringify(r.argv, null, 2) + "\n");
+      // QEMU has read the Image and the initramfs: another run may now change the tree and rebuild.
+      ctx.releaseTree?.();
       ctx.guest = r.output;
       if (r.output) ctx.bootReadyMs = r.output.readyMs;
       if (r.status === "fail") {

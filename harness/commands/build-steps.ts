@@ -4,7 +4,7 @@ import { configStateId, treeStateId } from "../lib/git.ts";
 import { basename, dirname } from "node:path";
 import { cacheDir, pathSafe, shortHash } from "../lib/paths.ts";
 import { toolVersions } from "../lib/tool-versions.ts";
-import { withLock } from "../lib/lock.ts";
+import { acquireLock, withLock } from "../lib/lock.ts";
 import { buildKernel } from "../stages/build/build.ts";
 import { configureKernel } from "../stages/kconfig/kconfig.ts";
 import { applySeries } from "../stages/series/series.ts";
@@ -62,6 +62,10 @@ export const buildSteps: Step[] = [
     title: "Series",
     run: async (ctx, progress) => {
       const tree = ctx.tree!;
+      ctx.releaseTree = await acquireLock(`${tree.path}.in-use.lock`, {
+        signal: ctx.deps.signal,
+        onWait: () => progress(`waiting for another run using ${tree.path}`),
+      });
       const r = await applySeries(
         { treeDir: tree.path, managed: tree.managed, baseCommit: tree.baseCommit, patches: ctx.job.patches, logFile: ctx.run.file("series.log") },
         { ...ctx.deps, progress },

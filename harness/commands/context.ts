@@ -18,6 +18,12 @@ export interface Context {
   tree?: KernelTree;
   /** The out-of-tree build dir kept for this tree (and architecture). */
   buildDir?: string;
+  /**
+   * Releases this run's hold on the tree: taken before the series is checked out, given back once QEMU
+   * has loaded the kernel (or when the command ends), so a concurrent run cannot swap the sources or the
+   * build under it.
+   */
+  releaseTree?: () => void;
   series?: AppliedSeries;
   config?: KernelConfig;
   build?: BuildArtifacts;

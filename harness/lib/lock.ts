@@ -19,6 +19,16 @@ export async function withLock<T>(
   fn: () => Promise<T>,
   opts: { signal?: AbortSignal; onWait?: () => void } = {},
 ): Promise<T> {
+  const release = await acquireLock(path, opts);
+  try {
+    return await fn();
+  } finally {
+    release();
+  }
+}
+
+/** Take the lock, waiting for its holder; returns the function that releases it (once). */
+export async function acquireLock(path: string, opts: { signal?: AbortSignal; onWait?: () => void } = {}): Promise<() => void> {
   let waited = false;
   for (;;) {
     try {
@@ -38,9 +48,9 @@ export async function withLock<T>(
       await new Promise((r) => setTimeout(r, 500));
     }
   }
-  try {
-    return await fn();
-  } finally {
-    rmSync(path, { force: true });
-  }
+  let held = true;
+  return () => {
+    if (held) rmSync(path, { force: true });
+    held = false;
+  };
 }

@@ -26,7 +26,7 @@ describe("qemuArgv", () => {
     const argv = qemuArgv(machine, run);
     const objects = argv.filter((_, i) => argv[i - 1] === "-object");
     expect(objects).toEqual(["cryptodev-backend-builtin,id=crypto0-backend", "cryptodev-backend-builtin,id=crypto1-backend"]);
-    expect(argv).toContain("virtio-crypto-pci,id=crypto1,cryptodev=crypto1-backend,iommu_platform=on,disable-legacy=on,page-per-vq=on");
+    expect(argv).toContain("virtio-crypto-pci,id=crypto1,cryptodev=crypto1-backend,addr=0x3,iommu_platform=on,disable-legacy=on,page-per-vq=on");
   });
 
   it("forwards SSH on loopback only and appends run parameters", () => {

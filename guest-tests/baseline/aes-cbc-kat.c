@@ -19,6 +19,7 @@
 
 #include <linux/if_alg.h>
 
+#include "sp800_38a.h"
 #include "wdh_tap.h"
 
 #ifndef AF_ALG
@@ -32,28 +33,6 @@
 #define AES_BS 16
 #define KAT_LEN 64
 #define TIMEOUT_S 20
-
-static const uint8_t kat_key[16] = {
-	0x2b, 0x7e, 0x15, 0x16, 0x28, 0xae, 0xd2, 0xa6, 0xab, 0xf7, 0x15, 0x88, 0x09, 0xcf, 0x4f, 0x3c,
-};
-
-static const uint8_t kat_iv[AES_BS] = {
-	0x00, 0x01, 0x02, 0x03, 0x04, 0x05, 0x06, 0x07, 0x08, 0x09, 0x0a, 0x0b, 0x0c, 0x0d, 0x0e, 0x0f,
-};
-
-static const uint8_t kat_pt[KAT_LEN] = {
-	0x6b, 0xc1, 0xbe, 0xe2, 0x2e, 0x40, 0x9f, 0x96, 0xe9, 0x3d, 0x7e, 0x11, 0x73, 0x93, 0x17, 0x2a,
-	0xae, 0x2d, 0x8a, 0x57, 0x1e, 0x03, 0xac, 0x9c, 0x9e, 0xb7, 0x6f, 0xac, 0x45, 0xaf, 0x8e, 0x51,
-	0x30, 0xc8, 0x1c, 0x46, 0xa3, 0x5c, 0xe4, 0x11, 0xe5, 0xfb, 0xc1, 0x19, 0x1a, 0x0a, 0x52, 0xef,
-	0xf6, 0x9f, 0x24, 0x45, 0xdf, 0x4f, 0x9b, 0x17, 0xad, 0x2b, 0x41, 0x7b, 0xe6, 0x6c, 0x37, 0x10,
-};
-
-static const uint8_t kat_ct[KAT_LEN] = {
-	0x76, 0x49, 0xab, 0xac, 0x81, 0x19, 0xb2, 0x46, 0xce, 0xe9, 0x8e, 0x9b, 0x12, 0xe9, 0x19, 0x7d,
-	0x50, 0x86, 0xcb, 0x9b, 0x50, 0x72, 0x19, 0xee, 0x95, 0xdb, 0x11, 0x3a, 0x91, 0x76, 0x78, 0xb2,
-	0x73, 0xbe, 0xd6, 0xb8, 0xe3, 0xc1, 0x74, 0x3b, 0x71, 0x16, 0xe6, 0x9e, 0x22, 0x22, 0x95, 0x16,
-	0x3f, 0xf1, 0xca, 0xa1, 0x68, 0x1f, 0xac, 0x09, 0x12, 0x0e, 0xca, 0x30, 0x75, 0x86, 0xe1, 0xa7,
-};
 
 /* What the test is waiting for when the alarm fires (a request the device never completes). */
 static const char *volatile waiting_for = "start";
@@ -270,7 +249,7 @@ int main(void)
 	} else if (bind(tfmfd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
 		wdh_diag("bind(skcipher, %s): %s (virtio-crypto not probed?)", DRIVER,
 			 strerror(errno));
-	} else if (setsockopt(tfmfd, SOL_ALG, ALG_SET_KEY, kat_key, sizeof(kat_key)) < 0) {
+	} else if (setsockopt(tfmfd, SOL_ALG, ALG_SET_KEY, sp800_38a_key, sizeof(sp800_38a_key)) < 0) {
 		wdh_diag("setsockopt(ALG_SET_KEY, 16 bytes): %s", strerror(errno));
 	} else {
 		bound = 1;
@@ -287,8 +266,8 @@ int main(void)
 	/* 2: encrypt, whole 64 bytes in one request */
 	memset(out, 0, sizeof(out));
 	opfd = new_op(tfmfd);
-	wdh_ok(opfd >= 0 && !alg_op(opfd, 1, kat_iv, kat_pt, out, KAT_LEN) &&
-	       check("F.2.1 encrypt", out, kat_ct, KAT_LEN),
+	wdh_ok(opfd >= 0 && !alg_op(opfd, 1, sp800_38a_iv, sp800_38a_pt, out, KAT_LEN) &&
+	       check("F.2.1 encrypt", out, sp800_38a_ct, KAT_LEN),
 	       "SP 800-38A F.2.1 CBC-AES128 encrypt, 64 bytes in one request");
 	if (opfd >= 0)
 		close(opfd);
@@ -296,8 +275,8 @@ int main(void)
 	/* 3: decrypt, whole 64 bytes in one request */
 	memset(out, 0, sizeof(out));
 	opfd = new_op(tfmfd);
-	wdh_ok(opfd >= 0 && !alg_op(opfd, 0, kat_iv, kat_ct, out, KAT_LEN) &&
-	       check("F.2.2 decrypt", out, kat_pt, KAT_LEN),
+	wdh_ok(opfd >= 0 && !alg_op(opfd, 0, sp800_38a_iv, sp800_38a_ct, out, KAT_LEN) &&
+	       check("F.2.2 decrypt", out, sp800_38a_pt, KAT_LEN),
 	       "SP 800-38A F.2.2 CBC-AES128 decrypt, 64 bytes in one request");
 	if (opfd >= 0)
 		close(opfd);
@@ -308,10 +287,10 @@ int main(void)
 	 */
 	memset(out, 0, sizeof(out));
 	opfd = new_op(tfmfd);
-	wdh_ok(opfd >= 0 && !alg_op(opfd, 1, kat_iv, kat_pt, out, KAT_LEN / 2) &&
-	       !alg_op(opfd, 1, out + KAT_LEN / 2 - AES_BS, kat_pt + KAT_LEN / 2,
+	wdh_ok(opfd >= 0 && !alg_op(opfd, 1, sp800_38a_iv, sp800_38a_pt, out, KAT_LEN / 2) &&
+	       !alg_op(opfd, 1, out + KAT_LEN / 2 - AES_BS, sp800_38a_pt + KAT_LEN / 2,
 		       out + KAT_LEN / 2, KAT_LEN / 2) &&
-	       check("F.2.1 encrypt in 2 rounds", out, kat_ct, KAT_LEN),
+	       check("F.2.1 encrypt in 2 rounds", out, sp800_38a_ct, KAT_LEN),
 	       "SP 800-38A F.2.1 CBC-AES128 encrypt, 2 x 32 bytes with chained IV");
 	if (opfd >= 0)
 		close(opfd);

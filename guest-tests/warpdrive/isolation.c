@@ -9,38 +9,26 @@
 #include <stdlib.h>
 
 #include "wdh_tap.h"
+#include "sp800_38a.h"
 #include "wd_vcrypto.h"
 
 #define BAD_IOVA 0x10000ULL	/* below every IOVA the DMA API hands out */
-
-static const uint8_t key[16] = {
-	0x2b, 0x7e, 0x15, 0x16, 0x28, 0xae, 0xd2, 0xa6, 0xab, 0xf7, 0x15, 0x88, 0x09, 0xcf, 0x4f, 0x3c,
-};
-static const uint8_t iv[16] = {
-	0x00, 0x01, 0x02, 0x03, 0x04, 0x05, 0x06, 0x07, 0x08, 0x09, 0x0a, 0x0b, 0x0c, 0x0d, 0x0e, 0x0f,
-};
-static const uint8_t pt[16] = {
-	0x6b, 0xc1, 0xbe, 0xe2, 0x2e, 0x40, 0x9f, 0x96, 0xe9, 0x3d, 0x7e, 0x11, 0x73, 0x93, 0x17, 0x2a,
-};
-static const uint8_t ct[16] = {
-	0x76, 0x49, 0xab, 0xac, 0x81, 0x19, 0xb2, 0x46, 0xce, 0xe9, 0x8e, 0x9b, 0x12, 0xe9, 0x19, 0x7d,
-};
 
 static int good_request(struct wd_vc *q)
 {
 	uint8_t out[16];
 	uint64_t sid = 0;
-	int ret = wd_vc_session(q, 1, key, sizeof(key), &sid);
+	int ret = wd_vc_session(q, 1, sp800_38a_key, sizeof(sp800_38a_key), &sid);
 
 	if (ret) {
 		wdh_diag("create session: %s", strerror(-ret));
 		return 0;
 	}
-	ret = wd_vc_cipher(q, sid, 1, iv, pt, out, sizeof(out));
+	ret = wd_vc_cipher(q, sid, 1, sp800_38a_iv, sp800_38a_pt, out, sizeof(out));
 	wd_vc_destroy_session(q, sid);
 	if (ret)
 		wdh_diag("request: %s", strerror(-ret));
-	return !ret && !memcmp(out, ct, sizeof(out));
+	return !ret && !memcmp(out, sp800_38a_ct, sizeof(out));
 }
 
 /*
@@ -132,7 +120,7 @@ static void stray(const char *what, int write_side)
 			wdh_ok(0, "%s: not run", what);
 		return;
 	}
-	if (wd_vc_session(&q, 1, key, sizeof(key), &sid))
+	if (wd_vc_session(&q, 1, sp800_38a_key, sizeof(sp800_38a_key), &sid))
 		wdh_diag("create session failed");
 	wait_ratelimit_clear();
 	kfd = open("/dev/kmsg", O_RDONLY | O_NONBLOCK);
@@ -141,17 +129,17 @@ static void stray(const char *what, int write_side)
 
 	/* A valid request in the data area, then one of its buffers moved to BAD_IOVA */
 	data = q.data;
-	wd_vc_prepare(&q, sid, 1, iv, pt, sizeof(pt));
+	wd_vc_prepare(&q, sid, 1, sp800_38a_iv, sp800_38a_pt, SP800_38A_BLOCK);
 	if (write_side)
 		wd_vc_submit_raw(&q, q.info.data_iova + q.out_off,
-				 WD_VC_HDR_LEN + WD_VC_IV_LEN + sizeof(pt), BAD_IOVA, sizeof(pt) + 1);
+				 WD_VC_HDR_LEN + WD_VC_IV_LEN + SP800_38A_BLOCK, BAD_IOVA, SP800_38A_BLOCK + 1);
 	else
-		wd_vc_submit_raw(&q, BAD_IOVA, WD_VC_HDR_LEN + WD_VC_IV_LEN + sizeof(pt),
-				 q.info.data_iova + q.in_off, sizeof(pt) + 1);
+		wd_vc_submit_raw(&q, BAD_IOVA, WD_VC_HDR_LEN + WD_VC_IV_LEN + SP800_38A_BLOCK,
+				 q.info.data_iova + q.in_off, SP800_38A_BLOCK + 1);
 	r = wd_vc_poll(&q, 1000000000LL);
 	wdh_diag("%s: the device %s (status byte in the data area 0x%02x)", what,
 		 r >= 0 ? "completed the request" : "did not complete the request",
-		 data[q.in_off + sizeof(pt)]);
+		 data[q.in_off + SP800_38A_BLOCK]);
 	wait_smmu_event(kfd, &event, &iova);
 	if (kfd >= 0)
 		close(kfd);
@@ -200,8 +188,8 @@ static void broken(void)
 	memset(&s, 0, sizeof(s));
 	s.algo = VIRTIO_CRYPTO_CIPHER_AES_CBC;
 	s.op = VIRTIO_CRYPTO_OP_ENCRYPT;
-	s.key_len = sizeof(key);
-	memcpy(s.key, key, sizeof(key));
+	s.key_len = sizeof(sp800_38a_key);
+	memcpy(s.key, sp800_38a_key, sizeof(sp800_38a_key));
 	ret = ioctl(q.fd, VCRYPTO_UACCE_CMD_CREATE_SESSION, &s);
 	wdh_ok(ret < 0 && errno == EIO, "%s: CREATE_SESSION fails with EIO (%s)", what,
 	       ret < 0 ? strerror(errno) : "succeeded");

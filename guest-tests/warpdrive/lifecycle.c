@@ -10,20 +10,8 @@
 #include <sys/wait.h>
 
 #include "wdh_tap.h"
+#include "sp800_38a.h"
 #include "wd_vcrypto.h"
-
-static const uint8_t key[16] = {
-	0x2b, 0x7e, 0x15, 0x16, 0x28, 0xae, 0xd2, 0xa6, 0xab, 0xf7, 0x15, 0x88, 0x09, 0xcf, 0x4f, 0x3c,
-};
-static const uint8_t iv[16] = {
-	0x00, 0x01, 0x02, 0x03, 0x04, 0x05, 0x06, 0x07, 0x08, 0x09, 0x0a, 0x0b, 0x0c, 0x0d, 0x0e, 0x0f,
-};
-static const uint8_t pt[16] = {
-	0x6b, 0xc1, 0xbe, 0xe2, 0x2e, 0x40, 0x9f, 0x96, 0xe9, 0x3d, 0x7e, 0x11, 0x73, 0x93, 0x17, 0x2a,
-};
-static const uint8_t ct[16] = {
-	0x76, 0x49, 0xab, 0xac, 0x81, 0x19, 0xb2, 0x46, 0xce, 0xe9, 0x8e, 0x9b, 0x12, 0xe9, 0x19, 0x7d,
-};
 
 static int attr_is(const char *name, const char *attr, const char *want)
 {
@@ -46,19 +34,19 @@ static int one_request(struct wd_vc *q)
 {
 	uint8_t out[16];
 	uint64_t sid = 0;
-	int ret = wd_vc_session(q, 1, key, sizeof(key), &sid);
+	int ret = wd_vc_session(q, 1, sp800_38a_key, sizeof(sp800_38a_key), &sid);
 
 	if (ret) {
 		wdh_diag("create session: %s", strerror(-ret));
 		return 0;
 	}
-	ret = wd_vc_cipher(q, sid, 1, iv, pt, out, sizeof(out));
+	ret = wd_vc_cipher(q, sid, 1, sp800_38a_iv, sp800_38a_pt, out, sizeof(out));
 	if (ret) {
 		wdh_diag("request: %s", strerror(-ret));
 		return 0;
 	}
 	wd_vc_destroy_session(q, sid);
-	return !memcmp(out, ct, sizeof(out));
+	return !memcmp(out, sp800_38a_ct, sizeof(out));
 }
 
 int main(void)
@@ -120,7 +108,7 @@ int main(void)
 		bad.op = VIRTIO_CRYPTO_OP_ENCRYPT;
 		bad.key_len = 17;
 		wdh_ok(ioctl(q.fd, VCRYPTO_UACCE_CMD_CREATE_SESSION, &bad) < 0 && errno == EINVAL,
-		       "CREATE_SESSION with a 17-byte AES key: EINVAL");
+		       "CREATE_SESSION with a 17-byte AES sp800_38a_key: EINVAL");
 		bad.key_len = 16;
 		bad.algo = VIRTIO_CRYPTO_CIPHER_AES_ECB;
 		wdh_ok(ioctl(q.fd, VCRYPTO_UACCE_CMD_CREATE_SESSION, &bad) < 0 && errno == EINVAL,

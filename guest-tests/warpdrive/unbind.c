@@ -9,20 +9,8 @@
 #include <sys/wait.h>
 
 #include "wdh_tap.h"
+#include "sp800_38a.h"
 #include "wd_vcrypto.h"
-
-static const uint8_t key[16] = {
-	0x2b, 0x7e, 0x15, 0x16, 0x28, 0xae, 0xd2, 0xa6, 0xab, 0xf7, 0x15, 0x88, 0x09, 0xcf, 0x4f, 0x3c,
-};
-static const uint8_t iv[16] = {
-	0x00, 0x01, 0x02, 0x03, 0x04, 0x05, 0x06, 0x07, 0x08, 0x09, 0x0a, 0x0b, 0x0c, 0x0d, 0x0e, 0x0f,
-};
-static const uint8_t pt[16] = {
-	0x6b, 0xc1, 0xbe, 0xe2, 0x2e, 0x40, 0x9f, 0x96, 0xe9, 0x3d, 0x7e, 0x11, 0x73, 0x93, 0x17, 0x2a,
-};
-static const uint8_t ct[16] = {
-	0x76, 0x49, 0xab, 0xac, 0x81, 0x19, 0xb2, 0x46, 0xce, 0xe9, 0x8e, 0x9b, 0x12, 0xe9, 0x19, 0x7d,
-};
 
 #define DRV "/sys/bus/virtio/drivers/virtio_crypto"
 
@@ -30,13 +18,13 @@ static int good_request(struct wd_vc *q)
 {
 	uint8_t out[16];
 	uint64_t sid = 0;
-	int ret = wd_vc_session(q, 1, key, sizeof(key), &sid);
+	int ret = wd_vc_session(q, 1, sp800_38a_key, sizeof(sp800_38a_key), &sid);
 
 	if (ret)
 		return 0;
-	ret = wd_vc_cipher(q, sid, 1, iv, pt, out, sizeof(out));
+	ret = wd_vc_cipher(q, sid, 1, sp800_38a_iv, sp800_38a_pt, out, sizeof(out));
 	wd_vc_destroy_session(q, sid);
-	return !ret && !memcmp(out, ct, sizeof(out));
+	return !ret && !memcmp(out, sp800_38a_ct, sizeof(out));
 }
 
 static int write_str(const char *path, const char *s)

@@ -17,19 +17,11 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include <linux/if_alg.h>
-
 #include "sp800_38a.h"
+#include "wd_afalg.h"	/* AF_ALG definitions and the driver name; the requests are its own */
 #include "wdh_tap.h"
 
-#ifndef AF_ALG
-#define AF_ALG 38
-#endif
-#ifndef SOL_ALG
-#define SOL_ALG 279
-#endif
-
-#define DRIVER "virtio_crypto_aes_cbc"
+#define DRIVER WD_AFALG_DRIVER
 #define AES_BS 16
 #define KAT_LEN 64
 #define TIMEOUT_S 20

@@ -21,7 +21,7 @@ const skipCold = args.includes("--skip-cold");
 const onlyCold = args.includes("--only-cold");
 const repeat = Number(args[args.indexOf("--repeat") + 1]) || 3;
 const exec = createExec();
-const deps: Deps = { exec, signal: new AbortController().signal, progress: () => {}, now: Date.now };
+const deps: Deps = { exec, signal: new AbortController().signal, progress: () => {} };
 const fragments = ["base", "ssh", "pci-virtio", "iommu", "crypto", "uacce", "debug"].map((f) => join(repoRoot, "kernel-config", `${f}.config`));
 const driverFile = "drivers/crypto/virtio/virtio_crypto_core.c";
 const rows: [string, string, string, string][] = [];

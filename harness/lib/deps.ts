@@ -7,6 +7,5 @@ export function realDeps(options: { signal: AbortSignal; logFile?: string; progr
     exec: createExec({ logFile: options.logFile }),
     signal: options.signal,
     progress: options.progress ?? (() => {}),
-    now: () => Date.now(),
   };
 }

@@ -16,16 +16,11 @@ export interface StageResult<T> {
   output?: T;
 }
 
-export type StageEvent =
-  | { kind: "progress"; stage: string; message: string }
-  | { kind: "stage-done"; result: StageResult<unknown> };
-
 export interface Deps {
   exec: Exec;
   signal: AbortSignal;
   /** Progress lines for the UI (the listr2 task's output or a plain line). */
   progress: (message: string) => void;
-  now: () => number;
 }
 
 export function passed<T>(stage: string, started: number, output: T, extra: Partial<StageResult<T>> = {}): StageResult<T> {

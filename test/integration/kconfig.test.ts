@@ -12,7 +12,7 @@ import { defaultToolchain } from "../../harness/stages/build/make.ts";
 import { configureKernel } from "../../harness/stages/kconfig/kconfig.ts";
 import { prepareTree, type KernelTree } from "../../harness/stages/tree/tree.ts";
 
-const deps: Deps = { exec: createExec(), signal: new AbortController().signal, progress: () => {}, now: Date.now };
+const deps: Deps = { exec: createExec(), signal: new AbortController().signal, progress: () => {} };
 let tree: KernelTree;
 let work: string;
 

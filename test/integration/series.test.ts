@@ -12,7 +12,7 @@ import { applySeries } from "../../harness/stages/series/series.ts";
 import { loadSeries } from "../../harness/config/resolve.ts";
 
 const exec = createExec();
-const deps: Deps = { exec, signal: new AbortController().signal, progress: () => {}, now: Date.now };
+const deps: Deps = { exec, signal: new AbortController().signal, progress: () => {} };
 let tree: string;
 let base: string;
 

@@ -14,7 +14,6 @@ const noExec: Deps = {
   },
   signal: new AbortController().signal,
   progress: () => {},
-  now: Date.now,
 };
 
 describe("host tools", () => {

@@ -33,6 +33,7 @@
 #include <linux/virtio_ring.h>
 #include <misc/uacce/uacce.h>
 
+#include "sp800_38a.h"
 #include "wdh_tap.h"
 
 #if __has_include(<misc/uacce/virtio_crypto.h>)
@@ -376,6 +377,27 @@ static inline int wd_vc_cipher(struct wd_vc *q, uint64_t sid, int encrypt, const
 		return -EIO;
 	memcpy(dst, q->data + q->in_off, len);
 	return 0;
+}
+
+/*
+ * One known answer (SP 800-38A F.2.1, first block) on a session of its own: the check tests make
+ * before and after they break, release or rebind a queue. 1 when the answer is right.
+ */
+static inline int wd_vc_known_answer(struct wd_vc *q)
+{
+	uint8_t out[SP800_38A_BLOCK];
+	uint64_t sid = 0;
+	int ret = wd_vc_session(q, 1, sp800_38a_key, sizeof(sp800_38a_key), &sid);
+
+	if (ret) {
+		wdh_diag("create session: %s", strerror(-ret));
+		return 0;
+	}
+	ret = wd_vc_cipher(q, sid, 1, sp800_38a_iv, sp800_38a_pt, out, sizeof(out));
+	wd_vc_destroy_session(q, sid);
+	if (ret)
+		wdh_diag("request: %s", strerror(-ret));
+	return !ret && !memcmp(out, sp800_38a_ct, sizeof(out));
 }
 
 #endif /* WD_VCRYPTO_H */

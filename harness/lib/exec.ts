@@ -3,7 +3,7 @@
 import { createWriteStream, type WriteStream } from "node:fs";
 import { createInterface } from "node:readline";
 import { execa } from "execa";
-import { HarnessError, InfraError, InterruptedError, ToolMissingError } from "./errors.ts";
+import { InfraError, InterruptedError, ToolMissingError } from "./errors.ts";
 
 export interface ExecOptions {
   cwd?: string;
@@ -140,8 +140,4 @@ export function createExec(defaults: { logFile?: string } = {}): Exec {
     if (result.exitCode !== 0 && !options.allowFailure) throw new ExecError(result);
     return result;
   };
-}
-
-export function isHarnessError(e: unknown): e is HarnessError {
-  return e instanceof HarnessError;
 }

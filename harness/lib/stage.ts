@@ -35,11 +35,3 @@ export function failed<T>(
 ): StageResult<T> {
   return { stage, status: "fail", durationMs: performance.now() - started, reason, ...extra };
 }
-
-export function skipped<T>(stage: string, reason: string): StageResult<T> {
-  return { stage, status: "skip", durationMs: 0, reason };
-}
-
-export function isOk<T>(r: StageResult<T>): r is StageResult<T> & { output: T } {
-  return (r.status === "pass" || r.status === "warn") && r.output !== undefined;
-}

@@ -1,11 +1,11 @@
 // The CLI: parse arguments, run one command, map the outcome to an exit code. The single top-level
 // error handler lives here; signals are ours (listr2 does not register its own).
 import { Command, Option } from "commander";
-import { ExitCode, exitCodeFor, HarnessError } from "../lib/errors.ts";
+import { ExitCode, exitCodeFor, HarnessError, UsageError } from "../lib/errors.ts";
 import { killAllChildren } from "../lib/exec.ts";
 import { createContext, stepsFor, type CommandName } from "../commands/jobs.ts";
 import { finishRun, summaryLines } from "../commands/finish.ts";
-import type { Overrides } from "../config/resolve.ts";
+import type { AdHocSeries, Overrides } from "../config/resolve.ts";
 import { chooseRenderer } from "./renderer.ts";
 import { runSteps } from "./run-steps.ts";
 
@@ -17,6 +17,13 @@ function jobOptions(cmd: Command): Command {
     .option("--tree <path>", "use this git kernel tree instead of the profile's")
     .option("--series <name>", "patch series under patches/ (or a folder), repeatable; replaces the profile's", list)
     .option("--no-series", "apply no series")
+    .option("--mbox <file>", "also apply the [PATCH vN m/n] series in this mbox (newest complete version)", list)
+    .option("--lore <message-id>", "also apply the series of this lore thread (fetched once, then cached)", list)
+    .option("--range <[repo:]base..tip>", "also apply these commits of a local git repository (default: the current directory)", list)
+    .option("--series-version <n>", "with --mbox/--lore: take version n instead of the newest complete one", (v) => Number(v))
+    .option("--ignore-base", "apply a series even to a tree that is not the base its manifest names")
+    .option("--offline", "never fetch: lore threads and git trees only from the cache")
+    .addOption(new Option("--checkpatch <mode>", "checkpatch.pl over each patch: report, enforce (errors stop the run) or off").choices(["off", "report", "enforce"]))
     .option("--fragments <name>", "Kconfig fragments under kernel-config/ (or files), repeatable; replaces the profile's", list)
     .option("--machine <name>", "machine under qemu/ (or a YAML file)")
     .option("--tests <suite>", "guest test suites under guest-tests/, repeatable", list)
@@ -45,6 +52,10 @@ async function runCommand(command: CommandName, opts: Record<string, unknown>): 
     fragments: opts.fragments as string[] | undefined,
     machine: opts.machine as string | undefined,
     tests: opts.tests as string[] | undefined,
+    adHoc: adHocSeries(opts),
+    ignoreBase: Boolean(opts.ignoreBase),
+    offline: Boolean(opts.offline),
+    checkpatch: opts.checkpatch as Overrides["checkpatch"],
   };
   const ctx = createContext(command, overrides, controller.signal);
   const renderer = chooseRenderer({ isTTY: Boolean(process.stdout.isTTY), ci: Boolean(process.env.CI), quiet: Boolean(opts.quiet) });
@@ -52,6 +63,19 @@ async function runCommand(command: CommandName, opts: Record<string, unknown>): 
   const verdict = finishRun(ctx, command);
   for (const line of summaryLines(ctx, verdict)) process.stdout.write(`${line}\n`);
   return controller.signal.aborted ? ExitCode.interrupted : verdict.exitCode;
+}
+
+function adHocSeries(opts: Record<string, unknown>): AdHocSeries[] {
+  const version = opts.seriesVersion as number | undefined;
+  if (version !== undefined && !(Number.isInteger(version) && version > 0)) throw new UsageError("--series-version takes a positive number");
+  const mboxes = ((opts.mbox as string[] | undefined) ?? []).map((mbox) => ({ mbox, version }));
+  const lore = ((opts.lore as string[] | undefined) ?? []).map((id) => ({ lore: id, version }));
+  const ranges = ((opts.range as string[] | undefined) ?? []).map((value) => {
+    const m = /^(?:(.+):)?([^:]+\.\.[^:]*)$/.exec(value);
+    if (!m) throw new UsageError(`--range ${value}: expected [repo:]base..tip`);
+    return { git: m[1] ?? process.cwd(), range: m[2]! };
+  });
+  return [...mboxes, ...lore, ...ranges];
 }
 
 async function main(argv: string[]): Promise<number> {

@@ -6,8 +6,14 @@ import { cacheDir, pathSafe, shortHash } from "../lib/paths.ts";
 import { toolVersions } from "../lib/tool-versions.ts";
 import { acquireLock, withLock } from "../lib/lock.ts";
 import { buildKernel } from "../stages/build/build.ts";
+import { compilerOf } from "../stages/build/make.ts";
 import { configureKernel } from "../stages/kconfig/kconfig.ts";
 import { applySeries } from "../stages/series/series.ts";
+import { checkBase } from "../stages/series/base.ts";
+import { materializeSeries } from "../stages/series/sources.ts";
+import { runCheckpatch } from "../stages/checkpatch/checkpatch.ts";
+import { UsageError } from "../lib/errors.ts";
+import { skipped } from "../lib/stage.ts";
 import { prepareTree } from "../stages/tree/tree.ts";
 import { checkHost, requiredTools } from "../stages/host/host.ts";
 import type { Context, Step } from "./context.ts";
@@ -24,7 +30,7 @@ export const buildSteps: Step[] = [
     title: "Host",
     run: (ctx, progress) =>
       checkHost(
-        { tools: requiredTools(ctx.job.profile.toolchain.crossCompile, ctx.job.machine.binary), isRoot: process.getuid?.() === 0 },
+        { tools: requiredTools(ctx.job.profile.toolchain, ctx.job.machine.binary), isRoot: process.getuid?.() === 0 },
         { ...ctx.deps, progress },
       ),
   },
@@ -36,7 +42,7 @@ export const buildSteps: Step[] = [
       run.set("inputs", {
         profile: job.profileFile,
         tree: job.tree,
-        series: job.series.map((s) => ({ name: s.name, dir: s.dir, base: s.manifest.base })),
+        series: job.series.map((s) => ({ name: s.name, dir: s.dir, base: s.manifest.base, after: s.manifest.after, source: s.source })),
         fragments: job.fragments,
         machine: job.machineFile,
         tests: job.suites.map((s) => s.def.name),
@@ -44,7 +50,7 @@ export const buildSteps: Step[] = [
       run.set(
         "tools",
         await toolVersions(ctx.deps.exec, [
-          [`${toolchain.crossCompile}gcc`, "--version"],
+          [compilerOf(toolchain), "--version"],
           ["make", "--version"],
           ["ccache", "--version"],
           ["git", "--version"],
@@ -62,16 +68,40 @@ export const buildSteps: Step[] = [
     title: "Series",
     run: async (ctx, progress) => {
       const tree = ctx.tree!;
+      const { job } = ctx;
+      const deps = { ...ctx.deps, progress };
+      const materialized = [];
+      for (const spec of job.series) materialized.push(await materializeSeries(spec, { loreUrl: job.profile.lore, offline: job.options.offline }, deps));
+      ctx.run.set("seriesSources", materialized.map(({ patches, ...s }) => ({ ...s, patches: patches.length })));
+      const baseCheck = materialized.length ? await checkBase(materialized[0]!.base, tree, deps) : undefined;
+      if (baseCheck) ctx.run.set("baseCheck", baseCheck);
+      if (baseCheck && !baseCheck.matches) {
+        const details = [`the series says: ${baseCheck.stated}`, `the tree is:     ${baseCheck.actual}`, `compared by ${baseCheck.how}`];
+        if (!job.options.ignoreBase) throw new UsageError(`series ${materialized[0]!.name} was written against ${baseCheck.stated}, not this tree`, [...details, "to try anyway: --ignore-base"]);
+        progress(`base differs (${baseCheck.stated} vs ${baseCheck.actual}); trying anyway (--ignore-base)`);
+      }
       ctx.releaseTree = await acquireLock(`${tree.path}.in-use.lock`, {
         signal: ctx.deps.signal,
         onWait: () => progress(`waiting for another run using ${tree.path}`),
       });
       const r = await applySeries(
-        { treeDir: tree.path, managed: tree.managed, baseCommit: tree.baseCommit, patches: ctx.job.patches, logFile: ctx.run.file("series.log") },
-        { ...ctx.deps, progress },
+        { treeDir: tree.path, managed: tree.managed, baseCommit: tree.baseCommit, patches: materialized.flatMap((m) => m.patches), logFile: ctx.run.file("series.log") },
+        deps,
       );
       ctx.series = r.output;
-      if (r.output) ctx.run.set("series", { base: r.output.base, head: r.output.head, patches: r.output.patches });
+      if (r.output) ctx.run.set("series", { base: r.output.base, head: r.output.head, series: materialized.map((m) => m.name), patches: r.output.patches });
+      return r;
+    },
+  },
+  {
+    title: "Checkpatch",
+    run: async (ctx, progress) => {
+      const mode = ctx.job.options.checkpatch;
+      const patches = ctx.series!.patches;
+      if (mode === "off" || patches.length === 0) return skipped("checkpatch", mode === "off" ? "--checkpatch off" : "no patches");
+      const r = await runCheckpatch({ treeDir: ctx.tree!.path, patches, mode, logFile: ctx.run.file("checkpatch.log") }, { ...ctx.deps, progress });
+      ctx.checkpatch = r.output;
+      if (r.output) ctx.run.set("checkpatch", r.output);
       return r;
     },
   },

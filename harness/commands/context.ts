@@ -9,6 +9,7 @@ import type { KernelConfig } from "../stages/kconfig/kconfig.ts";
 import type { LiveGuest } from "../stages/qemu/boot.ts";
 import type { Rootfs } from "../stages/rootfs/rootfs.ts";
 import type { AppliedSeries } from "../stages/series/series.ts";
+import type { CheckpatchVerdict } from "../stages/checkpatch/checkpatch.ts";
 import type { KernelTree } from "../stages/tree/tree.ts";
 
 export interface Context {
@@ -25,6 +26,7 @@ export interface Context {
    */
   releaseTree?: () => void;
   series?: AppliedSeries;
+  checkpatch?: CheckpatchVerdict[];
   config?: KernelConfig;
   build?: BuildArtifacts;
   rootfs?: Rootfs;

@@ -55,6 +55,8 @@ export function finishRun(ctx: Context, command: string): Verdict {
     },
     stages: run.stages,
     tests: (ctx.tests ?? []).map(({ tap: _tap, ...t }) => t),
+    patches: ctx.series?.patches.map(({ file: _f, ...p }) => p),
+    checkpatch: ctx.checkpatch,
     consoleFindings: consoleFindings(ctx).map(({ id, kind, severity, title, lineIndex, signature }) => ({ id, kind, severity, title, lineIndex, signature })),
   };
   writeResults(run.dir, results);

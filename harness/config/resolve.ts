@@ -1,11 +1,11 @@
 // From a profile (and command-line overrides) to the typed inputs the stages take. Names are looked up
 // in the repository's folders (kernel-config/, patches/, qemu/, guest-tests/); paths are taken as given.
-import { existsSync } from "node:fs";
-import { isAbsolute, join, resolve } from "node:path";
+import { existsSync, readFileSync } from "node:fs";
+import { dirname, isAbsolute, join, resolve } from "node:path";
 import { UsageError } from "../lib/errors.ts";
 import { repoRoot } from "../lib/paths.ts";
 import type { TreeSpec } from "../stages/tree/tree.ts";
-import type { SeriesPatch } from "../stages/series/series.ts";
+import type { SeriesSpec } from "../stages/series/sources.ts";
 import { loadSuites, type Suite } from "../stages/guest/suites.ts";
 import { loadYaml } from "./load.ts";
 import { MachineSchema, ProfileSchema, SeriesManifestSchema, type MachineDef, type Profile, type SeriesManifest } from "./schema.ts";
@@ -16,21 +16,29 @@ export interface Overrides {
   profile?: string;
   tree?: string;
   series?: string[];
+  /** Series given on the command line by where they are, not by a manifest: added after the profile's. */
+  adHoc?: AdHocSeries[];
   fragments?: string[];
   machine?: string;
   tests?: string[];
+  ignoreBase?: boolean;
+  offline?: boolean;
+  checkpatch?: "off" | "report" | "enforce";
 }
+
+export type AdHocSeries = { mbox: string; version?: number } | { lore: string; version?: number } | { git: string; range: string };
 
 export interface Job {
   profile: Profile;
   profileFile: string;
   tree: TreeSpec;
-  series: { name: string; dir: string; manifest: SeriesManifest }[];
-  patches: SeriesPatch[];
+  /** In order of application: a series' `after:` dependencies come before it. */
+  series: SeriesSpec[];
   fragments: string[];
   machine: MachineDef;
   machineFile: string;
   suites: Suite[];
+  options: { ignoreBase: boolean; offline: boolean; checkpatch: "off" | "report" | "enforce" };
 }
 
 export function loadProfile(overrides: Overrides): { profile: Profile; file: string } {
@@ -38,7 +46,7 @@ export function loadProfile(overrides: Overrides): { profile: Profile; file: str
   const loaded = loadYaml(ProfileSchema, file);
   const profile: Profile = {
     ...loaded,
-    ...(overrides.tree ? { tree: { path: overrides.tree } } : {}),
+    ...(overrides.tree ? { tree: treeFromFlag(overrides.tree) } : {}),
     ...(overrides.series ? { series: overrides.series } : {}),
     ...(overrides.fragments ? { kconfig: { ...loaded.kconfig, fragments: overrides.fragments } } : {}),
     ...(overrides.machine ? { machine: overrides.machine } : {}),
@@ -49,28 +57,108 @@ export function loadProfile(overrides: Overrides): { profile: Profile; file: str
 
 export function resolveJob(overrides: Overrides): Job {
   const { profile, file } = loadProfile(overrides);
-  const series = profile.series.map((name) => loadSeries(name));
+  const series = seriesInOrder(profile.series);
+  for (const [i, adHoc] of (overrides.adHoc ?? []).entries()) series.push(adHocSeries(adHoc, i));
   const machineFile = byNameOrPath(profile.machine, "qemu", ".yaml", "machine");
   return {
     profile,
     profileFile: file,
-    tree: "debian" in profile.tree ? { kind: "debian", package: profile.tree.debian } : { kind: "path", path: profile.tree.path },
+    tree: treeSpec(profile.tree),
     series,
-    patches: series.flatMap((s) => s.manifest.patches.map((p) => ({ series: s.name, file: join(s.dir, p) }))),
     fragments: profile.kconfig.fragments.map((f) => byNameOrPath(f, "kernel-config", ".config", "Kconfig fragment")),
     machine: loadYaml(MachineSchema, machineFile),
     machineFile,
     suites: loadSuites(profile.tests),
+    options: {
+      ignoreBase: overrides.ignoreBase ?? false,
+      offline: overrides.offline ?? process.env.WDH_OFFLINE === "1",
+      checkpatch: overrides.checkpatch ?? profile.checkpatch,
+    },
   };
 }
 
-export function loadSeries(nameOrPath: string): { name: string; dir: string; manifest: SeriesManifest } {
+function treeSpec(tree: Profile["tree"]): TreeSpec {
+  if ("debian" in tree) return { kind: "debian", package: tree.debian };
+  if ("git" in tree) return { kind: "git", url: tree.git, ref: tree.ref, depth: tree.depth };
+  return { kind: "path", path: tree.path };
+}
+
+/** --tree PATH, or --tree URL#REF (https://, git://, ssh://, file://) for a shallow fetch of REF. */
+function treeFromFlag(value: string): Profile["tree"] {
+  const m = /^((?:https?|git|ssh|file):\/\/[^#]+)#(.+)$/.exec(value);
+  if (m) return { git: m[1]!, ref: m[2]!, depth: 1 };
+  if (/^(?:https?|git|ssh|file):\/\//.test(value)) throw new UsageError(`--tree ${value}: say which ref to fetch, as URL#REF (e.g. ${value}#v6.12)`);
+  return { path: value };
+}
+
+/** The profile's series with each one's `after:` chain put before it, each series once. */
+export function seriesInOrder(names: string[]): SeriesSpec[] {
+  const ordered: SeriesSpec[] = [];
+  const visit = (nameOrPath: string, stack: string[]) => {
+    const s = loadSeries(nameOrPath);
+    if (stack.includes(s.dir)) throw new UsageError(`series ${s.name}: "after:" goes round in a circle: ${[...stack, s.dir].join(" -> ")}`);
+    if (ordered.some((o) => o.dir === s.dir)) return;
+    if (s.manifest.after) visit(s.manifest.after.includes("/") ? resolve(s.dir, s.manifest.after) : s.manifest.after, [...stack, s.dir]);
+    ordered.push(s);
+  };
+  for (const name of names) visit(name, []);
+  return ordered;
+}
+
+export function loadSeries(nameOrPath: string): SeriesSpec {
   const dir = byNameOrPath(nameOrPath, "patches", "", "series");
-  const manifest = loadYaml(SeriesManifestSchema, join(dir, "series.yaml"));
-  for (const p of manifest.patches) {
-    if (!existsSync(join(dir, p))) throw new UsageError(`${dir}/series.yaml lists ${p}, which is not in the folder`);
+  const file = join(dir, "series.yaml");
+  const manifest = loadYaml(SeriesManifestSchema, file);
+  const within = (p: string) => (isAbsolute(p) ? p : join(dir, p));
+  const source = manifest.source;
+  if (manifest.patches) {
+    for (const p of manifest.patches) {
+      if (!existsSync(join(dir, p))) throw new UsageError(`${file} lists ${p}, which is not in the folder`);
+    }
+    return { name: manifest.name, dir, manifest, source: { kind: "files", files: manifest.patches.map(within) } };
   }
-  return { name: manifest.name, dir, manifest };
+  if (!source) throw new UsageError(`${file}: give either patches or source`);
+  if ("quilt" in source) return { name: manifest.name, dir, manifest, source: { kind: "files", files: readQuiltSeries(within(source.quilt)) } };
+  if ("mbox" in source) {
+    if (!existsSync(within(source.mbox))) throw new UsageError(`${file}: mbox ${source.mbox} does not exist`);
+    return { name: manifest.name, dir, manifest, source: { kind: "mbox", file: within(source.mbox), version: source.version } };
+  }
+  if ("lore" in source) return { name: manifest.name, dir, manifest, source: { kind: "lore", messageId: source.lore, version: source.version } };
+  return { name: manifest.name, dir, manifest, source: { kind: "git", repo: resolve(dir, source.git), range: source.range } };
+}
+
+/** quilt's `series` file: one patch per line, `#` comments, an optional `-pN` after the name (only -p1 is taken). */
+export function readQuiltSeries(file: string): string[] {
+  if (!existsSync(file)) throw new UsageError(`quilt series file ${file} does not exist`);
+  const dir = dirname(file);
+  const patches: string[] = [];
+  for (const [i, raw] of readFileSync(file, "utf8").split("\n").entries()) {
+    const line = raw.replace(/#.*/, "").trim();
+    if (!line) continue;
+    const [name, ...opts] = line.split(/\s+/);
+    if (opts.some((o) => /^-p(?!1$)/.test(o))) throw new UsageError(`${file}:${i + 1}: ${name} asks for ${opts.join(" ")}; only -p1 patches are supported`);
+    const path = join(dir, name!);
+    if (!existsSync(path)) throw new UsageError(`${file}:${i + 1}: ${name} is not in ${dir}`);
+    patches.push(path);
+  }
+  if (patches.length === 0) throw new UsageError(`${file} lists no patches`);
+  return patches;
+}
+
+/** A series named on the command line by where it is (--mbox, --lore, --range): no manifest, so no stated base. */
+function adHocSeries(adHoc: AdHocSeries, i: number): SeriesSpec {
+  const manifest = (name: string, description: string): SeriesManifest => ({ name, description, base: "", patches: undefined });
+  if ("mbox" in adHoc) {
+    const file = resolve(adHoc.mbox);
+    if (!existsSync(file)) throw new UsageError(`--mbox ${adHoc.mbox} does not exist`);
+    return { name: `mbox-${i + 1}`, dir: dirname(file), manifest: manifest(`mbox-${i + 1}`, file), source: { kind: "mbox", file, version: adHoc.version } };
+  }
+  if ("lore" in adHoc) {
+    return { name: `lore-${i + 1}`, dir: process.cwd(), manifest: manifest(`lore-${i + 1}`, adHoc.lore), source: { kind: "lore", messageId: adHoc.lore, version: adHoc.version } };
+  }
+  const repo = resolve(adHoc.git);
+  if (!existsSync(repo)) throw new UsageError(`--range: ${adHoc.git} does not exist`);
+  return { name: `range-${i + 1}`, dir: repo, manifest: manifest(`range-${i + 1}`, `${repo} ${adHoc.range}`), source: { kind: "git", repo, range: adHoc.range } };
 }
 
 /** "crypto" means kernel-config/crypto.config; anything with a slash is a path. */

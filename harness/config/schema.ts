@@ -8,12 +8,23 @@ const Seconds = v.pipe(v.number(), v.minValue(1));
 export const TreeSchema = v.union([
   v.strictObject({ debian: v.pipe(v.string(), v.regex(/^linux-source-[\d.]+$/, "a Debian package such as linux-source-6.12")) }),
   v.strictObject({ path: v.string() }),
+  /** A shallow fetch of one tag, branch or commit, cached by url + ref. */
+  v.strictObject({
+    git: v.string(),
+    ref: v.string(),
+    /** History to fetch: 1 (default) is enough to build; a tree bisect needs the range between its ends (0 = all). */
+    depth: v.optional(v.pipe(v.number(), v.integer(), v.minValue(0)), 1),
+  }),
 ]);
 
 export const ToolchainSchema = v.strictObject({
   arch: v.optional(v.string(), "arm64"),
   crossCompile: v.optional(v.string(), "aarch64-linux-gnu-"),
   ccache: v.optional(v.boolean(), true),
+  /** The C compiler when it is not <crossCompile>gcc (e.g. aarch64-linux-gnu-gcc-11 for a 4.x tree). */
+  cc: v.optional(v.string()),
+  /** Extra make variables, e.g. { HOSTCFLAGS: -fcommon } for trees older than 5.7 built with gcc >= 10. */
+  makeVars: v.optional(v.record(v.pipe(v.string(), v.regex(/^[A-Z_][A-Z0-9_]*$/, "a make variable name")), v.string())),
 });
 
 export const TimeoutsSchema = v.strictObject({
@@ -44,17 +55,50 @@ export const ProfileSchema = v.strictObject({
   /** Suites under guest-tests/ (a name) or suite folders elsewhere (a path). */
   tests: v.optional(v.array(v.string()), []),
   timeouts: v.optional(TimeoutsSchema, {}),
+  /** Run the tree's checkpatch.pl over every patch: off, report (record verdicts), or enforce (errors stop the run). */
+  checkpatch: v.optional(v.picklist(["off", "report", "enforce"]), "report"),
+  /** Where lore threads are fetched from (a public-inbox "all" URL). */
+  lore: v.optional(v.string(), "https://lore.kernel.org/all"),
 });
 export type Profile = v.InferOutput<typeof ProfileSchema>;
 
-export const SeriesManifestSchema = v.strictObject({
-  name: Name,
-  description: v.optional(v.string()),
-  /** What the series was written against, e.g. "debian linux-source-6.12" or a git ref. */
-  base: v.string(),
-  /** Patch files in this folder, in order of application. */
-  patches: v.pipe(v.array(v.pipe(v.string(), v.endsWith(".patch", "a .patch file"))), v.minLength(1)),
-});
+const Count = v.pipe(v.number(), v.integer(), v.minValue(1));
+
+/** Where a series' patches come from when they are not .patch files listed in the manifest. */
+export const SeriesSourceSchema = v.union([
+  /** A quilt `series` file in the folder (comments and -p options allowed). */
+  v.strictObject({ quilt: v.string() }),
+  /** An mbox in the folder (or a path): the patches of one [PATCH vN m/n] series, cover and replies skipped. */
+  v.strictObject({ mbox: v.string(), version: v.optional(Count) }),
+  /** A lore message-id (any message of the thread, usually the cover letter); the thread is fetched and cached. */
+  v.strictObject({ lore: v.string(), version: v.optional(Count) }),
+  /** Commits base..tip of a local git repository, as `git format-patch` writes them. */
+  v.strictObject({ git: v.string(), range: v.pipe(v.string(), v.includes("..", "a range base..tip")) }),
+]);
+export type SeriesSource = v.InferOutput<typeof SeriesSourceSchema>;
+
+export const SeriesManifestSchema = v.pipe(
+  v.strictObject({
+    name: Name,
+    description: v.optional(v.string()),
+    /**
+     * What the series was written against: "debian linux-source-6.12", a mainline tag ("v4.18") or a commit.
+     * A tree that does not match is refused unless the run is told to try anyway.
+     */
+    base: v.string(),
+    /** Another series (a name under patches/ or a folder) this one applies on top of; it is applied first. */
+    after: v.optional(v.string()),
+    /** Patch files in this folder, in order of application... */
+    patches: v.optional(v.pipe(v.array(v.pipe(v.string(), v.endsWith(".patch", "a .patch file"))), v.minLength(1))),
+    /** ...or where to get them. */
+    source: v.optional(SeriesSourceSchema),
+    /** How many patches the series has (checked whatever the source). */
+    count: v.optional(Count),
+    /** Notes for whoever builds it: era, toolchain, known problems. */
+    notes: v.optional(v.string()),
+  }),
+  v.check((m) => (m.patches === undefined) !== (m.source === undefined), "give either patches or source"),
+);
 export type SeriesManifest = v.InferOutput<typeof SeriesManifestSchema>;
 
 const OptionValue = v.union([v.string(), v.number(), v.boolean()]);

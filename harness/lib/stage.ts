@@ -35,3 +35,7 @@ export function failed<T>(
 ): StageResult<T> {
   return { stage, status: "fail", durationMs: performance.now() - started, reason, ...extra };
 }
+
+export function skipped(stage: string, reason: string): StageResult<never> {
+  return { stage, status: "skip", durationMs: 0, reason };
+}

@@ -28,7 +28,8 @@ afterEach(() => rmSync(tree, { recursive: true, force: true }));
 
 function patchesOf(name: string) {
   const s = loadSeries(join(repoRoot, "test/fixtures/series", name));
-  return s.manifest.patches.map((p) => ({ series: s.name, file: join(s.dir, p) }));
+  if (s.source.kind !== "files") throw new Error(`${name} is not a folder of patches`);
+  return s.source.files.map((file) => ({ series: s.name, file, provenance: { kind: "file" as const, file }, attestations: [] }));
 }
 
 describe("applySeries on a real git tree", () => {

@@ -5,14 +5,23 @@ export interface Toolchain {
   arch: string; // ARCH=, e.g. arm64
   crossCompile: string; // CROSS_COMPILE=, e.g. aarch64-linux-gnu-
   ccache: boolean;
+  /** The C compiler when it is not ${crossCompile}gcc, e.g. aarch64-linux-gnu-gcc-11 for an older tree. */
+  cc?: string;
+  /** Further make variables an older tree needs, e.g. HOSTCFLAGS: -fcommon for dtc before 5.7 with gcc >= 10. */
+  makeVars?: Record<string, string>;
 }
 
 export const defaultToolchain: Toolchain = { arch: "arm64", crossCompile: "aarch64-linux-gnu-", ccache: true };
 
+export function compilerOf(toolchain: Toolchain): string {
+  return toolchain.cc ?? `${toolchain.crossCompile}gcc`;
+}
+
 export function kernelMakeArgs(input: { buildDir: string; toolchain: Toolchain }): string[] {
-  const { arch, crossCompile, ccache } = input.toolchain;
+  const { arch, crossCompile, ccache, cc, makeVars } = input.toolchain;
   const args = [`O=${input.buildDir}`, `ARCH=${arch}`, `CROSS_COMPILE=${crossCompile}`];
-  if (ccache) args.push(`CC=ccache ${crossCompile}gcc`);
+  if (ccache || cc) args.push(`CC=${ccache ? "ccache " : ""}${compilerOf(input.toolchain)}`);
+  for (const [name, value] of Object.entries(makeVars ?? {})) args.push(`${name}=${value}`);
   return args;
 }
 

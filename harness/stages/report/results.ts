@@ -5,6 +5,9 @@ import type { StageResult } from "../../lib/stage.ts";
 import type { TestResult } from "../guest/run.ts";
 import type { Finding } from "../triage/triage.ts";
 import { toJUnit, type JUnitCase } from "./junit.ts";
+import type { AppliedPatch } from "../series/series.ts";
+import type { CheckpatchVerdict } from "../checkpatch/checkpatch.ts";
+import { countsOf } from "../checkpatch/checkpatch.ts";
 
 export interface RunResults {
   run: string;
@@ -17,6 +20,9 @@ export interface RunResults {
   tests: Omit<TestResult, "tap">[];
   /** Findings on the console outside any test (boot, shutdown). */
   consoleFindings: Pick<Finding, "id" | "kind" | "severity" | "title" | "lineIndex" | "signature">[];
+  /** Each applied patch: subject, hash, commit, where it came from and what its signatures said. */
+  patches?: Omit<AppliedPatch, "file">[];
+  checkpatch?: CheckpatchVerdict[];
 }
 
 export function writeResults(dir: string, results: RunResults): void {
@@ -42,8 +48,18 @@ export function junitFor(results: RunResults): string {
     output: t.output,
     kernelLog: t.kernelLog.join("\n"),
   }));
+  const enforced = results.stages.some((s) => s.stage === "checkpatch" && s.status === "fail");
+  const checkpatchCases: JUnitCase[] = (results.checkpatch ?? []).map((v) => ({
+    classname: `checkpatch.${v.series}`,
+    name: v.file.split("/").pop()!,
+    durationMs: 0,
+    status: v.errors > 0 && enforced ? "fail" : "pass",
+    message: v.verdict === "clean" ? undefined : countsOf(v),
+    output: v.messages.join("\n") || undefined,
+  }));
   return toJUnit([
     { name: `${results.run}/stages`, cases: stageCases },
+    ...(checkpatchCases.length ? [{ name: `${results.run}/checkpatch`, cases: checkpatchCases }] : []),
     { name: `${results.run}/guest-tests`, cases: testCases },
   ]);
 }

@@ -9,11 +9,8 @@ import { git, gitOut, treeState, type TreeState } from "../../lib/git.ts";
 import { sha256 } from "../../lib/paths.ts";
 import { failed, passed, type Deps, type StageResult } from "../../lib/stage.ts";
 import { describeApplyFailure, parseApplyFailure, patchSubject } from "./patchfile.ts";
-
-export interface SeriesPatch {
-  series: string;
-  file: string;
-}
+import { describeProvenance, type Provenance, type SeriesPatch } from "./sources.ts";
+import type { Attestation } from "./attestation.ts";
 
 export interface SeriesInput {
   treeDir: string;
@@ -30,6 +27,8 @@ export interface AppliedPatch {
   subject: string;
   sha256: string;
   commit: string;
+  provenance: Provenance;
+  attestations: Attestation[];
 }
 
 export interface AppliedSeries {
@@ -91,6 +90,7 @@ export async function applySeries(input: SeriesInput, deps: Deps): Promise<Stage
         details: [
           `subject: ${patchSubject(text)}`,
           `series: ${patch.series}`,
+          `from: ${describeProvenance(patch.provenance)}`,
           ...`${am.stdout}\n${am.stderr}`.trim().split("\n").slice(-8),
         ],
         logFile: input.logFile,
@@ -105,5 +105,13 @@ export async function applySeries(input: SeriesInput, deps: Deps): Promise<Stage
 }
 
 function describePatch(patch: SeriesPatch, text: string, commit: string): AppliedPatch {
-  return { series: patch.series, file: patch.file, subject: patchSubject(text), sha256: sha256(text), commit };
+  return {
+    series: patch.series,
+    file: patch.file,
+    subject: patchSubject(text),
+    sha256: sha256(text),
+    commit,
+    provenance: patch.provenance,
+    attestations: patch.attestations,
+  };
 }

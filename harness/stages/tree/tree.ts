@@ -1,17 +1,21 @@
 // Stage "tree": a kernel source tree that is a git repository, so a series applies with `git am -3`.
 // Debian's linux-source-X package is extracted once into the cache and committed as one base commit;
-// a local path is used as it is.
+// a git url + ref is fetched shallow into the cache; a local path is used as it is.
 import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { InfraError, UsageError } from "../../lib/errors.ts";
 import { git, gitOut, treeState, type TreeState } from "../../lib/git.ts";
-import { cacheDir, pathSafe } from "../../lib/paths.ts";
+import { cacheDir, pathSafe, shortHash } from "../../lib/paths.ts";
 import { withLock } from "../../lib/lock.ts";
 import { passed, type Deps, type StageResult } from "../../lib/stage.ts";
 
-export type TreeSpec = { kind: "debian"; package: string } | { kind: "path"; path: string };
+export type TreeSpec =
+  | { kind: "debian"; package: string }
+  | { kind: "path"; path: string }
+  | { kind: "git"; url: string; ref: string; depth: number };
 
 export interface KernelTree {
+  source: TreeSpec;
   path: string;
   /** Managed trees belong to the harness and may be reset; a user's tree never is. */
   managed: boolean;
@@ -27,11 +31,14 @@ const MARKER = "wdh-tree.json";
 
 export async function prepareTree(spec: TreeSpec, deps: Deps): Promise<StageResult<KernelTree>> {
   const started = performance.now();
-  const tree = spec.kind === "debian" ? await debianTree(spec.package, deps) : await localTree(spec.path, deps);
-  return passed("tree", started, tree, { reason: tree.description });
+  const tree =
+    spec.kind === "debian" ? await debianTree(spec.package, deps) : spec.kind === "git" ? await fetchedTree(spec, deps) : await localTree(spec.path, deps);
+  return passed("tree", started, { ...tree, source: spec }, { reason: tree.description });
 }
 
-async function localTree(path: string, deps: Deps): Promise<KernelTree> {
+type Found = Omit<KernelTree, "source">;
+
+async function localTree(path: string, deps: Deps): Promise<Found> {
   const dir = resolve(path);
   if (!existsSync(join(dir, "Makefile")) || !existsSync(join(dir, "Kconfig"))) {
     throw new UsageError(`--tree ${path}: not a kernel source tree (no Makefile and Kconfig at its top)`);
@@ -48,7 +55,7 @@ async function localTree(path: string, deps: Deps): Promise<KernelTree> {
   };
 }
 
-async function debianTree(pkg: string, deps: Deps): Promise<KernelTree> {
+async function debianTree(pkg: string, deps: Deps): Promise<Found> {
   const version = await installedVersion(pkg, deps);
   const dir = join(cacheDir("trees"), pathSafe(`debian-${pkg}-${version}`));
   const markerPath = join(dir, ".git", MARKER);
@@ -113,4 +120,59 @@ export function makefileVersion(dir: string): string {
   const field = (name: string) => head.match(new RegExp(`^${name}[ \\t]*=[ \\t]*(\\S*)`, "m"))?.[1] ?? "";
   const sub = field("SUBLEVEL");
   return `${field("VERSION")}.${field("PATCHLEVEL")}${sub ? `.${sub}` : ""}${field("EXTRAVERSION")}`;
+}
+
+/**
+ * A shallow fetch of one ref of a git url, cached by url + ref. A tag or a commit id is fetched once and
+ * then used offline; a branch is fetched again each run when the network allows (the cached copy is
+ * used, with a note, when it does not).
+ */
+async function fetchedTree(spec: Extract<TreeSpec, { kind: "git" }>, deps: Deps): Promise<Found> {
+  const dir = join(cacheDir("trees"), pathSafe(`git-${spec.url.replace(/^.*\/\//, "").replace(/\.git$/, "")}-${spec.ref}-${shortHash(spec.url)}`));
+  const markerPath = join(dir, ".git", MARKER);
+  await withLock(`${dir}.lock`, async () => {
+    const cached = existsSync(markerPath);
+    const isCommitId = /^[0-9a-f]{40}$/.test(spec.ref);
+    if (cached && (isCommitId || (JSON.parse(readFileSync(markerPath, "utf8")) as { refKind?: string }).refKind === "tag")) return;
+    if (!cached) {
+      rmSync(dir, { recursive: true, force: true });
+      mkdirSync(dir, { recursive: true });
+      await git(deps.exec, dir, ["init", "-q", "-b", "wdh-base"]);
+      await git(deps.exec, dir, ["config", "core.autocrlf", "false"]);
+      await git(deps.exec, dir, ["config", "gc.auto", "0"]);
+    }
+    deps.progress(`fetching ${spec.ref} from ${spec.url}${spec.depth ? ` (depth ${spec.depth})` : ""}`);
+    const { refspec, refKind } = isCommitId ? { refspec: spec.ref, refKind: "commit" } : await remoteRef(spec.url, spec.ref, dir, deps, cached);
+    if (!refspec) return; // offline with a cached branch: keep what we have
+    const depth = spec.depth > 0 ? [`--depth=${spec.depth}`] : [];
+    const fetched = await git(deps.exec, dir, ["fetch", "-q", "--no-tags", ...depth, spec.url, refspec], { signal: deps.signal, allowFailure: cached });
+    if (fetched.exitCode !== 0) return deps.progress(`could not fetch ${spec.ref}; using the cached copy`);
+    const commit = await gitOut(deps.exec, dir, ["rev-parse", "FETCH_HEAD^{commit}"]);
+    await git(deps.exec, dir, ["checkout", "-q", "-f", "--detach", commit], { signal: deps.signal });
+    writeFileSync(markerPath, JSON.stringify({ url: spec.url, ref: spec.ref, refKind, baseCommit: commit, fetchedAt: new Date().toISOString() }, null, 2));
+  }, { signal: deps.signal, onWait: () => deps.progress(`waiting for another run fetching ${spec.url}`) });
+  const marker = JSON.parse(readFileSync(markerPath, "utf8")) as { baseCommit: string; refKind: string; fetchedAt: string };
+  return {
+    path: dir,
+    managed: true,
+    description: `${spec.url} ${spec.ref} (${marker.refKind} ${marker.baseCommit.slice(0, 12)})`,
+    baseCommit: marker.baseCommit,
+    kernelVersion: makefileVersion(dir),
+    state: await treeState(deps.exec, dir, deps.signal),
+  };
+}
+
+/** refs/tags/X or refs/heads/X on the remote; a tag is fetched into the same name so the base check finds it. */
+async function remoteRef(url: string, ref: string, dir: string, deps: Deps, cached: boolean): Promise<{ refspec?: string; refKind: string }> {
+  const ls = await git(deps.exec, dir, ["ls-remote", url, ref, `refs/tags/${ref}`, `refs/heads/${ref}`], { signal: deps.signal, allowFailure: true });
+  if (ls.exitCode !== 0) {
+    if (cached) return { refKind: "branch" };
+    throw new InfraError(`cannot reach ${url}`, ls.stderr.trim().split("\n").slice(-3));
+  }
+  const names = ls.stdout.split("\n").map((l) => l.split("\t")[1]).filter((n): n is string => Boolean(n));
+  const tag = names.find((n) => n === `refs/tags/${ref}` || (ref.startsWith("refs/tags/") && n === ref));
+  if (tag) return { refspec: `+${tag}:${tag}`, refKind: "tag" };
+  const head = names.find((n) => n === `refs/heads/${ref}` || n === ref);
+  if (head) return { refspec: `+${head}:refs/remotes/origin/${head.replace(/^refs\/heads\//, "")}`, refKind: "branch" };
+  throw new UsageError(`${url} has no tag or branch ${ref}`);
 }

@@ -46,7 +46,7 @@ export async function runCheckpatch(input: CheckpatchInput, deps: Deps): Promise
       // checkpatch exits 1 when it finds anything: that is its answer, not a failure to run.
       const r = await deps.exec("perl", [script, ...ARGS, patch.file], { cwd: input.treeDir, allowFailure: true, signal: deps.signal, logFile: input.logFile });
       output = r.stdout;
-      if (!/^total: \d+ errors/m.test(output)) {
+      if (!/total: \d+ errors/.test(output)) {
         return failed("checkpatch", started, `checkpatch.pl did not finish on ${basename(patch.file)} (exit ${r.exitCode})`, {
           details: r.stderr.trim().split("\n").slice(-5),
           logFile: input.logFile,
@@ -73,13 +73,13 @@ export async function runCheckpatch(input: CheckpatchInput, deps: Deps): Promise
 }
 
 export function parseCheckpatch(output: string, patch: { series: string; file: string }): CheckpatchVerdict {
-  const total = /^total: (\d+) errors, (\d+) warnings(?:, (\d+) checks)?/m.exec(output);
+  const total = /total: (\d+) errors, (\d+) warnings(?:, (\d+) checks)?/m.exec(output);
   const [errors, warnings, checks] = [Number(total?.[1] ?? 0), Number(total?.[2] ?? 0), Number(total?.[3] ?? 0)];
   const lines = output.split("\n");
   const messages: string[] = [];
   for (const [i, line] of lines.entries()) {
     if (!/^(ERROR|WARNING|CHECK):/.test(line)) continue;
-    const where = /^#\d+: FILE: (.+)$/.exec(lines[i + 1] ?? "")?.[1];
+    const where = /^#\d+: FILE: (.+?):?$/.exec(lines[i + 1] ?? "")?.[1];
     messages.push(where ? `${line} (${where})` : line);
   }
   return { file: patch.file, series: patch.series, errors, warnings, checks, messages, verdict: errors > 0 ? "errors" : warnings > 0 ? "warnings" : "clean" };

@@ -80,10 +80,7 @@ export const buildSteps: Step[] = [
         if (!job.options.ignoreBase) throw new UsageError(`series ${materialized[0]!.name} was written against ${baseCheck.stated}, not this tree`, [...details, "to try anyway: --ignore-base"]);
         progress(`base differs (${baseCheck.stated} vs ${baseCheck.actual}); trying anyway (--ignore-base)`);
       }
-      ctx.releaseTree = await acquireLock(`${tree.path}.in-use.lock`, {
-        signal: ctx.deps.signal,
-        onWait: () => progress(`waiting for another run using ${tree.path}`),
-      });
+      if (!ctx.treeHeld) ctx.releaseTree = await holdTree(tree.path, ctx.deps.signal, progress);
       const r = await applySeries(
         { treeDir: tree.path, managed: tree.managed, baseCommit: tree.baseCommit, patches: materialized.flatMap((m) => m.patches), logFile: ctx.run.file("series.log") },
         deps,
@@ -153,6 +150,11 @@ export const buildSteps: Step[] = [
     },
   },
 ];
+
+/** Hold a tree against other runs (which would check out other sources or build in its build dir). */
+export function holdTree(treePath: string, signal: AbortSignal, progress: (m: string) => void): Promise<() => void> {
+  return acquireLock(`${treePath}.in-use.lock`, { signal, onWait: () => progress(`waiting for another run using ${treePath}`) });
+}
 
 function lockBuildDir<T>(buildDir: string, ctx: Context, progress: (m: string) => void, fn: () => Promise<T>): Promise<T> {
   return withLock(`${buildDir}.lock`, fn, { signal: ctx.deps.signal, onWait: () => progress(`waiting for another run using ${buildDir}`) });

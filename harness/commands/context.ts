@@ -25,6 +25,8 @@ export interface Context {
    * build under it.
    */
   releaseTree?: () => void;
+  /** The tree is already held for this run by its caller (a bisection holds it across all its points). */
+  treeHeld?: boolean;
   series?: AppliedSeries;
   checkpatch?: CheckpatchVerdict[];
   config?: KernelConfig;

@@ -4,7 +4,8 @@ import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } f
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { loadSeries, readQuiltSeries, seriesInOrder } from "../../harness/config/resolve.ts";
+import { loadSeries, readQuiltSeries, resolveJob, seriesInOrder } from "../../harness/config/resolve.ts";
+import { kernelMakeArgs } from "../../harness/stages/build/make.ts";
 import { createExec } from "../../harness/lib/exec.ts";
 import { git, gitOut, treeState } from "../../harness/lib/git.ts";
 import { repoRoot } from "../../harness/lib/paths.ts";
@@ -124,6 +125,21 @@ describe("series sources", () => {
     expect(rfc!.manifest.count).toBe(7);
     expect(rfc!.manifest.base).toBe("v4.18-rc7");
     expect(sva!.manifest.base).toBe("v4.17-rc4");
+    const [alone, ...rest] = seriesInOrder(["warpdrive-rfc-v1-nosva"]);
+    expect(rest).toEqual([]);
+    expect(alone!.source).toEqual(rfc!.source);
+  });
+});
+
+describe("the WarpDrive RFC profile", () => {
+  it("names a shallow git tree at the RFC's base, the RFC alone, and an older compiler", () => {
+    const job = resolveJob({ profile: join(repoRoot, "profiles/warpdrive-rfc-v1.yaml") });
+    expect(job.tree).toEqual({ kind: "git", url: "https://git.kernel.org/pub/scm/linux/kernel/git/torvalds/linux.git", ref: "v4.18-rc7", depth: 1 });
+    expect(job.series.map((s) => [s.name, s.manifest.base])).toEqual([["warpdrive-rfc-v1-nosva", "v4.18-rc7"]]);
+    expect(job.profile.toolchain).toMatchObject({ cc: "aarch64-linux-gnu-gcc-11", makeVars: { HOSTCFLAGS: "-fcommon" } });
+    expect(kernelMakeArgs({ buildDir: "/b", toolchain: job.profile.toolchain })).toEqual([
+      "O=/b", "ARCH=arm64", "CROSS_COMPILE=aarch64-linux-gnu-", "CC=ccache aarch64-linux-gnu-gcc-11", "HOSTCFLAGS=-fcommon",
+    ]);
   });
 });
 

@@ -36,6 +36,9 @@ describe("npm run boot-test on the default profile", () => {
       "baseline/aes-cbc-kat:pass",
       "baseline/kernel-log-clean:pass",
     ]));
+    // the series: checkpatch clean patch by patch, each patch's provenance and hash recorded, base checked
+    expect(r.checkpatch.map((v: { verdict: string }) => v.verdict)).toEqual(["clean", "clean", "clean", "clean", "clean"]);
+    expect(r.patches[0]).toMatchObject({ provenance: { kind: "file" }, sha256: expect.stringMatching(/^[0-9a-f]{64}$/), attestations: [] });
     // every test of the default profile's suites ran and passed (none skipped)
     expect(statuses.filter((s: string) => !s.endsWith(":pass"))).toEqual([]);
     for (const f of ["console.log", "build.log", "results.json", "junit.xml", "qemu.argv.json", "reproduce.sh", "manifest.json"]) {
@@ -46,6 +49,7 @@ describe("npm run boot-test on the default profile", () => {
     const manifest = JSON.parse(readFileSync(join(run.runDir, "manifest.json"), "utf8"));
     expect(manifest.kernel.release).toMatch(/^6\.12\./);
     expect(manifest.exitCode).toBe(0);
+    expect(manifest.baseCheck).toMatchObject({ matches: true, stated: "debian linux-source-6.12" });
   });
 
   it("boots again without rebuilding when nothing changed", async () => {

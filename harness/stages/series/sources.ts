@@ -120,9 +120,13 @@ async function attest(raw: string): Promise<Attestation[]> {
 async function fromGitRange(name: string, repo: string, range: string, deps: Deps): Promise<Pick<MaterializedSeries, "patches" | "source">> {
   if (!existsSync(join(repo, ".git")) && !existsSync(join(repo, "HEAD"))) throw new UsageError(`git range ${range}: ${repo} is not a git repository`);
   const [from, to] = range.split(/\.\.\.?/);
-  const ends = await git(deps.exec, repo, ["rev-parse", "--verify", "-q", `${from}^{commit}`, `${to || "HEAD"}^{commit}`], { allowFailure: true });
-  if (ends.exitCode !== 0) throw new UsageError(`git range ${range}: not both ends exist in ${repo}`, [ends.stdout.trim()]);
-  const [base, tip] = ends.stdout.trim().split("\n");
+  const resolveEnd = async (ref: string) => {
+    const r = await git(deps.exec, repo, ["rev-parse", "-q", "--verify", `${ref}^{commit}`], { allowFailure: true });
+    if (r.exitCode !== 0) throw new UsageError(`git range ${range}: ${ref} is not a commit of ${repo}`);
+    return r.stdout.trim();
+  };
+  const base = await resolveEnd(from!);
+  const tip = await resolveEnd(to || "HEAD");
   const commits = (await gitOut(deps.exec, repo, ["rev-list", "--reverse", "--no-merges", `${base}..${tip}`])).split("\n").filter(Boolean);
   if (commits.length === 0) throw new UsageError(`git range ${range} in ${repo} has no commits`);
   // Keyed by the commits themselves: a rewritten branch gives a new folder, the same range reuses the old one.

@@ -90,8 +90,9 @@ describe("fetchThread from a public-inbox server", () => {
     expect(archive.requests).toContain(`/all/${encodeURIComponent(cover)}/t.mbox.gz`);
 
     await stop(archive.server);
-    const again = await fetchThread(`https://lore.kernel.org/linux-demo/${cover}/T/#u`, { baseUrl: archive.base, cacheDir: cache, offline: true });
+    const again = await fetchThread(`https://lore.kernel.org/linux-demo/${cover}/T/#u`, { baseUrl: archive.base, cacheDir: cache });
     expect(again).toMatchObject({ fromCache: true, file: first.file, sha256: first.sha256, mbox: threadText });
+    expect(await fetchThread(cover, { baseUrl: archive.base, cacheDir: cache, offline: true })).toMatchObject({ fromCache: true, sha256: first.sha256 });
     archive = await startArchive();
   });
 
@@ -121,6 +122,21 @@ describe("fetchThread from a public-inbox server", () => {
     expect(e).toBeInstanceOf(InfraError);
     expect(e.message).toBe(`could not fetch lore thread <${cover}>: ECONNREFUSED`);
     expect((e as InfraError).details[0]).toBe(`GET ${closed.base}/${encodeURIComponent(cover)}/t.mbox.gz`);
+  });
+
+  it("an answer that is not an mbox (a captive portal, a proxy's page) is an infrastructure error and is not cached", async () => {
+    const portal = createServer((_, res) => res.writeHead(200, { "content-type": "text/html" }).end("<html>sign in to the wifi</html>"));
+    await new Promise<void>((resolve) => portal.listen(0, "127.0.0.1", resolve));
+    const cache = join(work, "cache");
+    try {
+      const base = `http://127.0.0.1:${(portal.address() as AddressInfo).port}/all`;
+      const e = await rejection(fetchThread(cover, { baseUrl: base, cacheDir: cache }));
+      expect(e).toBeInstanceOf(InfraError);
+      expect(e.message).toBe(`${base}/${encodeURIComponent(cover)}/t.mbox.gz did not answer with an mbox`);
+      expect(existsSync(cache) ? readdirSync(cache) : []).toEqual([]);
+    } finally {
+      await stop(portal);
+    }
   });
 
   it("the picked series of the fetched thread applies with git am", async () => {

@@ -198,7 +198,7 @@ export function pickSeries(messages: MailMessage[], options: { version?: number;
     .sort((a, b) => a.version - b.version)
     .map((g) => {
       const present = [...g.parts.keys()].filter((i) => i >= 1 && i <= g.total).sort((a, b) => a - b);
-      return { version: g.version, present, total: g.total, complete: present.length === g.total };
+      return { version: g.version, present, total: g.total, complete: g.total > 0 && present.length === g.total };
     });
   const missingText = (v: (typeof versions)[number]) => {
     const missing = Array.from({ length: v.total }, (_, i) => i + 1).filter((i) => !v.present.includes(i));

@@ -12,7 +12,8 @@ packages=(
   qemu-utils
   ccache
   bc bison flex libssl-dev libelf-dev cpio kmod xz-utils rsync   # kernel build prerequisites
-  openssh-client             # ssh-keygen for per-run keys
+  openssh-client             # ssh-keygen for per-run keys and patatt openssh signatures
+  gnupg                      # patatt openpgp signatures
   git
 )
 

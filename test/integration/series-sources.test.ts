@@ -104,6 +104,45 @@ describe("series sources", () => {
     await expect(materializeSeries(loadSeries(bad), sourceOptions, deps)).rejects.toThrow(/no-such-branch is not a commit of/);
   });
 
+  it("an mbox thread: the newest complete version, replies skipped, provenance per mail, applied with git am", async () => {
+    const mbox = join(repoRoot, "test/fixtures/mbox/thread-v1-v2.mbox");
+    const dir = writeManifest(join(work, "from-mbox"), `name: from-mbox\nbase: v6.12\nsource: { mbox: ${mbox} }\ncount: 3\n`);
+    const m = await materializeSeries(loadSeries(dir), sourceOptions, deps);
+    expect(m.source).toBe(`mbox ${mbox} v2 (3 patches)`);
+    expect(m.cover?.subject).toBe("[PATCH v2 0/3] demo: two queues");
+    expect(m.patches.map((p) => p.provenance.kind === "mbox" && p.provenance.part)).toEqual(["v2 1/3", "v2 2/3", "v2 3/3"]);
+    const tree = join(work, "tree");
+    const base = await fakeTree(tree);
+    const r = await apply(tree, base, m.patches);
+    expect(r.status).toBe("pass");
+    expect(r.output!.patches.map((p) => p.subject)).toEqual(["demo: use two queues", "demo: add a queue count helper", "demo: log the queue count at probe"]);
+
+    // version 1 on request, from the same thread
+    const v1 = writeManifest(join(work, "from-mbox-v1"), `name: from-mbox-v1\nbase: v6.12\nsource: { mbox: ${mbox}, version: 1 }\n`);
+    expect((await materializeSeries(loadSeries(v1), sourceOptions, deps)).source).toBe(`mbox ${mbox} v1 (3 patches)`);
+    const missing = writeManifest(join(work, "missing"), `name: missing\nbase: v6.12\nsource: { mbox: ${join(repoRoot, "test/fixtures/mbox/missing-part.mbox")}, version: 2 }\n`);
+    await expect(materializeSeries(loadSeries(missing), sourceOptions, deps)).rejects.toThrow(/v2 is missing 2\/3/);
+  });
+
+  it("a patatt-signed mail: the attestation is verified against the keyring and recorded with the patch", async () => {
+    const signed = readFileSync(join(repoRoot, "test/fixtures/mbox/patatt-signed.mbox"), "utf8");
+    const first = signed.split(/\n(?=From [^\n]*\d{4}\n)/)[0]!;
+    const dir = join(work, "signed");
+    mkdirSync(dir);
+    writeFileSync(join(dir, "one.mbox"), first.endsWith("\n") ? first : `${first}\n`);
+    writeManifest(dir, "name: signed\nbase: v6.12\nsource: { mbox: one.mbox }\n");
+    process.env.WDH_PATATT_KEYRING = join(repoRoot, "test/fixtures/mbox/patatt-keyring");
+    try {
+      const m = await materializeSeries(loadSeries(dir), sourceOptions, deps);
+      expect(m.patches[0]!.attestations).toEqual([expect.objectContaining({ kind: "patatt", status: "pass" })]);
+      writeFileSync(join(dir, "one.mbox"), first.replace("goodbye", "farewell"));
+      const tampered = await materializeSeries(loadSeries(dir), sourceOptions, deps);
+      expect(tampered.patches[0]!.attestations[0]!.status).toBe("fail");
+    } finally {
+      delete process.env.WDH_PATATT_KEYRING;
+    }
+  });
+
   it("series on series: the dependency comes first, once; a cycle is refused", () => {
     const lower = writeManifest(join(work, "lower"), "name: lower\nbase: v6.12\npatches: [0001-demo-use-two-queues.patch]\n");
     cpSync(join(demoGood, "0001-demo-use-two-queues.patch"), join(lower, "0001-demo-use-two-queues.patch"));

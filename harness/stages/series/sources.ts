@@ -47,6 +47,8 @@ export interface MaterializedSeries {
   /** The source in words: "lore <id> v2 (3 patches)", "mbox x.mbox", "git /src/linux v6.12..wd". */
   source: string;
   cover?: { subject: string; messageId: string };
+  /** What picking a series from a thread chose and why (versions skipped, duplicates). */
+  notes?: string[];
   patches: SeriesPatch[];
 }
 
@@ -80,7 +82,7 @@ export async function materializeSeries(spec: SeriesSpec, options: SourceOptions
       described = `lore ${thread.messageId}${thread.fromCache ? " (cached)" : ""}`;
     }
     const picked = pickSeries(messages, { version: src.version });
-    result = { ...common, ...(await fromMails(spec.name, picked, where, deps)), source: `${described} v${picked.version} (${picked.total} patches)` };
+    result = { ...common, ...(await fromMails(spec.name, picked, where, options.offline, deps)), source: `${described} v${picked.version} (${picked.total} patches)` };
   }
   const count = spec.manifest.count;
   if (count !== undefined && result.patches.length !== count) {
@@ -93,8 +95,9 @@ async function fromMails(
   name: string,
   picked: PickedSeries,
   where: (m: MailMessage, part: string) => Provenance,
+  offline: boolean,
   deps: Deps,
-): Promise<Pick<MaterializedSeries, "patches" | "cover">> {
+): Promise<Pick<MaterializedSeries, "patches" | "cover" | "notes">> {
   const texts = picked.patches.map(toAmMbox);
   // Content-addressed: the same mails give the same files, so the series stage's reuse key holds.
   const dir = writeOnce(join(cacheDir("series"), `mail-${sha256(JSON.stringify(texts)).slice(0, 20)}`), (tmp) => {
@@ -105,16 +108,16 @@ async function fromMails(
   for (const [i, message] of picked.patches.entries()) {
     deps.progress(`checking signatures of ${i + 1}/${picked.total}`);
     const part = `v${picked.version} ${i + 1}/${picked.total}`;
-    patches.push({ series: name, file: join(dir, files[i]!), provenance: where(message, part), attestations: await attest(message.raw) });
+    patches.push({ series: name, file: join(dir, files[i]!), provenance: where(message, part), attestations: await attest(message.raw, offline) });
   }
   const cover = picked.cover ? { subject: picked.cover.subject, messageId: picked.cover.messageId } : undefined;
-  return { patches, cover };
+  return { patches, cover, notes: picked.notes };
 }
 
 /** A mail without signatures costs nothing; one with a DKIM signature may wait for DNS, so it is bounded. */
-async function attest(raw: string): Promise<Attestation[]> {
+async function attest(raw: string, offline: boolean): Promise<Attestation[]> {
   if (!/^(DKIM-Signature|X-Developer-Signature):/im.test(raw)) return [];
-  return verifyAttestations(raw, { keyring: process.env.WDH_PATATT_KEYRING });
+  return verifyAttestations(raw, { keyring: process.env.WDH_PATATT_KEYRING, offline });
 }
 
 async function fromGitRange(name: string, repo: string, range: string, deps: Deps): Promise<Pick<MaterializedSeries, "patches" | "source">> {

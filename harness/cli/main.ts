@@ -8,8 +8,26 @@ import { finishRun, summaryLines } from "../commands/finish.ts";
 import type { AdHocSeries, Overrides } from "../config/resolve.ts";
 import { chooseRenderer } from "./renderer.ts";
 import { runSteps } from "./run-steps.ts";
+import { parseHunt, runBisectCommand, runBisectStep } from "../commands/bisect.ts";
+import { safeStepExit } from "../stages/bisect/step-exit.ts";
 
 const list = (v: string, prev: string[] = []) => [...prev, ...v.split(",").filter(Boolean)];
+const count = (v: string) => {
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 0) throw new UsageError(`expected a whole number, got ${v}`);
+  return n;
+};
+const positive = (v: string) => {
+  const n = count(v);
+  if (n < 1) throw new UsageError(`expected a number >= 1, got ${v}`);
+  return n;
+};
+
+/** `git bisect run` aborts the whole bisection on an exit code above 127: a step command never gives one. */
+const stepMode = process.argv[2] === "bisect-step";
+function exitWith(code: number): never {
+  process.exit(stepMode ? safeStepExit(code) : code);
+}
 
 function jobOptions(cmd: Command): Command {
   return cmd
@@ -30,7 +48,8 @@ function jobOptions(cmd: Command): Command {
     .addOption(new Option("--quiet", "plain progress lines even on a terminal"));
 }
 
-async function runCommand(command: CommandName, opts: Record<string, unknown>): Promise<number> {
+/** Runs a command with our signal handling: the first Ctrl-C aborts (children killed), the second exits. */
+async function runWithSignals(fn: (signal: AbortSignal) => Promise<number>): Promise<number> {
   const controller = new AbortController();
   let interrupts = 0;
   const onSignal = (sig: NodeJS.Signals) => {
@@ -39,13 +58,17 @@ async function runCommand(command: CommandName, opts: Record<string, unknown>): 
     controller.abort();
     if (interrupts > 1) {
       killAllChildren("SIGKILL");
-      process.exit(ExitCode.interrupted);
+      exitWith(ExitCode.interrupted);
     }
   };
   process.on("SIGINT", onSignal);
   process.on("SIGTERM", onSignal);
+  const code = await fn(controller.signal);
+  return controller.signal.aborted ? ExitCode.interrupted : code;
+}
 
-  const overrides: Overrides = {
+function overridesFrom(opts: Record<string, unknown>): Overrides {
+  return {
     profile: opts.profile as string | undefined,
     tree: opts.tree as string | undefined,
     series: opts.series === false ? [] : (opts.series as string[] | undefined),
@@ -57,12 +80,20 @@ async function runCommand(command: CommandName, opts: Record<string, unknown>): 
     offline: Boolean(opts.offline),
     checkpatch: opts.checkpatch as Overrides["checkpatch"],
   };
-  const ctx = createContext(command, overrides, controller.signal);
-  const renderer = chooseRenderer({ isTTY: Boolean(process.stdout.isTTY), ci: Boolean(process.env.CI), quiet: Boolean(opts.quiet) });
-  await runSteps(stepsFor(command), ctx, renderer);
-  const verdict = finishRun(ctx, command);
-  for (const line of summaryLines(ctx, verdict)) process.stdout.write(`${line}\n`);
-  return controller.signal.aborted ? ExitCode.interrupted : verdict.exitCode;
+}
+
+function rendererFor(opts: Record<string, unknown>) {
+  return chooseRenderer({ isTTY: Boolean(process.stdout.isTTY), ci: Boolean(process.env.CI), quiet: Boolean(opts.quiet) });
+}
+
+function runCommand(command: CommandName, opts: Record<string, unknown>): Promise<number> {
+  return runWithSignals(async (signal) => {
+    const ctx = createContext(command, overridesFrom(opts), signal);
+    await runSteps(stepsFor(command), ctx, rendererFor(opts));
+    const verdict = finishRun(ctx, command);
+    for (const line of summaryLines(ctx, verdict)) process.stdout.write(`${line}\n`);
+    return verdict.exitCode;
+  });
 }
 
 function adHocSeries(opts: Record<string, unknown>): AdHocSeries[] {
@@ -94,6 +125,51 @@ async function main(argv: string[]): Promise<number> {
       exitCode = await runCommand("boot-test", opts);
     },
   );
+  const bisectOptions = (cmd: Command) =>
+    cmd
+      .addOption(new Option("--hunt <what>", "what counts as bad: build, boot, test or test:<suite/test>").default("boot"))
+      .option("--runs <n>", "runs per point; a failure counts only when it reproduces (needs >= 2 of n)", positive, 1)
+      .option("--retries <n>", "retries of a point whose run failed for infrastructure reasons before it is skipped", count, 2);
+  bisectOptions(
+    jobOptions(program.command("bisect").description("find the first bad commit (--good/--bad over --tree) or the first bad patch of the series"))
+      .option("--good <ref>", "a commit that passes (tree bisection)")
+      .option("--bad <ref>", "a commit that fails (tree bisection)")
+      .option("--no-compare-signatures", "blame any failure of the hunted kind, not only the one seen at the bad end"),
+  ).action(async (opts) => {
+    exitCode = await runWithSignals(async (signal) =>
+      runBisectCommand(
+        overridesFrom(opts),
+        {
+          good: opts.good,
+          bad: opts.bad,
+          hunt: parseHunt(opts.hunt),
+          runs: opts.runs,
+          infraRetries: opts.retries,
+          compareSignatures: opts.compareSignatures !== false,
+        },
+        signal,
+        rendererFor(opts),
+        (line: string) => process.stdout.write(`${line}\n`),
+      ),
+    );
+  });
+  bisectOptions(
+    jobOptions(
+      program
+        .command("bisect-step")
+        .description("judge the tree as it is checked out, for `git bisect run`: exits 0 good, 1 bad, 125 skip, nothing else"),
+    ).option("--signature <text>", "only a failure with this signature is bad (another one is skip)"),
+  ).action(async (opts) => {
+    exitCode = await runWithSignals(async (signal) =>
+      runBisectStep(
+        overridesFrom(opts),
+        { hunt: parseHunt(opts.hunt), runs: opts.runs, infraRetries: opts.retries, signature: opts.signature },
+        signal,
+        rendererFor(opts),
+        (line: string) => process.stdout.write(`${line}\n`),
+      ),
+    );
+  });
   try {
     await program.parseAsync(argv);
   } catch (e) {
@@ -107,11 +183,11 @@ async function main(argv: string[]): Promise<number> {
 }
 
 main(process.argv)
-  .then((code) => process.exit(code))
+  .then((code) => exitWith(code))
   .catch((e: unknown) => {
     process.stderr.write(`error: ${e instanceof Error ? e.message : String(e)}\n`);
     if (e instanceof HarnessError) for (const d of e.details) process.stderr.write(`  ${d}\n`);
     else if (e instanceof Error && e.stack) process.stderr.write(`${e.stack}\n`);
     killAllChildren("SIGKILL");
-    process.exit(exitCodeFor(e));
+    exitWith(exitCodeFor(e));
   });

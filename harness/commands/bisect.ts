@@ -1,0 +1,167 @@
+// The bisect command: over a tree's history (--good/--bad) or over the patches of the job's series (one
+// commit per patch), each point judged by the profile's own pipeline. git bisect picks the points; the
+// engine judges them; this file only wires the two and writes the evidence.
+import { writeFileSync } from "node:fs";
+import { resolveJob, type Overrides } from "../config/resolve.ts";
+import { realDeps } from "../lib/deps.ts";
+import { ExitCode, UsageError } from "../lib/errors.ts";
+import { createRunFolder, type RunFolder } from "../lib/run-folder.ts";
+import { bisect, type BisectResult } from "../stages/bisect/engine.ts";
+import { bisectJunit, bisectResultsJson, bisectSummary } from "../stages/bisect/report.ts";
+import { judgePoint } from "../stages/bisect/judge.ts";
+import { gitBisectExitCode } from "../stages/bisect/step-exit.ts";
+import { gitOut } from "../lib/git.ts";
+import type { Hunt } from "../stages/bisect/verdict.ts";
+import type { RendererChoice } from "../cli/renderer.ts";
+import { runSteps } from "../cli/run-steps.ts";
+import { buildSteps, holdTree } from "./build-steps.ts";
+import { evaluatePoint } from "./bisect-point.ts";
+import type { Context } from "./context.ts";
+
+export interface BisectOptions {
+  good?: string;
+  bad?: string;
+  hunt: Hunt;
+  runs: number;
+  infraRetries: number;
+  compareSignatures: boolean;
+}
+
+/** "build", "boot", "test" or "test:<suite/test>". */
+export function parseHunt(value: string): Hunt {
+  if (value === "build" || value === "boot") return { kind: value };
+  const m = /^test(?::(.+))?$/.exec(value);
+  if (m) return m[1] ? { kind: "test", test: m[1] } : { kind: "test" };
+  throw new UsageError(`--hunt ${value}: expected build, boot, test or test:<suite/test>`);
+}
+
+export async function runBisectCommand(
+  overrides: Overrides,
+  options: BisectOptions,
+  signal: AbortSignal,
+  renderer: RendererChoice,
+  print: (line: string) => void,
+): Promise<number> {
+  const job = resolveJob(overrides);
+  const run = createRunFolder("bisect");
+  run.set("profile", job.profile);
+  run.set("bisect", { ...options, hunt: options.hunt });
+  const deps = realDeps({ signal, logFile: run.file("harness.log"), progress: (m) => print(`bisect: ${m}`) });
+  const treeMode = options.good !== undefined || options.bad !== undefined;
+  if (treeMode && (!options.good || !options.bad)) throw new UsageError("a tree bisection needs both --good and --bad");
+
+  // The tree, and in patch mode the series applied one commit per patch: the usual first steps.
+  const ctx: Context = { job: treeMode ? { ...job, series: [] } : job, run, deps };
+  const setup = buildSteps.filter((s) => ["Host", "Tree", "Series"].includes(s.title));
+  await runSteps(setup, ctx, renderer);
+  ctx.releaseTree?.();
+  if (ctx.error) throw ctx.error;
+  if (ctx.failure) {
+    print(`bisect: cannot start: ${ctx.failure.stage}: ${ctx.failure.reason}`);
+    for (const d of ctx.failure.details ?? []) print(`  ${d}`);
+    return ExitCode.failure;
+  }
+  const tree = ctx.tree!;
+  let good: string;
+  let bad: string;
+  if (treeMode) {
+    good = options.good!;
+    bad = options.bad!;
+  } else {
+    const series = ctx.series!;
+    if (series.patches.length === 0) throw new UsageError("a patch-level bisection needs a series (--series NAME, or one in the profile)");
+    good = series.base;
+    bad = series.head;
+    print(`bisect: ${series.patches.length} patches of ${job.series.map((s) => s.name).join(" + ")} on ${tree.description}`);
+  }
+
+  // Held for the whole bisection: git bisect checks out commit after commit in this tree.
+  const release = await holdTree(tree.path, signal, (m) => print(`bisect: ${m}`));
+  let result: BisectResult;
+  try {
+    const runsDir = run.file("steps");
+    let n = 0;
+    result = await bisect(
+      {
+        treeDir: tree.path,
+        good,
+        bad,
+        hunt: options.hunt,
+        runs: options.runs,
+        infraRetries: options.infraRetries,
+        compareSignatures: options.compareSignatures,
+        logFile: run.file("git-bisect.log"),
+      },
+      (point) =>
+        evaluatePoint({
+          job,
+          treeDir: tree.path,
+          hunt: options.hunt,
+          runsDir,
+          label: `${String(++n).padStart(2, "0")}-${point.role}-${point.commit.slice(0, 10)}-run${point.attempt}`,
+          signal,
+          renderer: renderer === "default" ? "simple" : renderer,
+        }),
+      deps,
+    );
+  } finally {
+    release();
+  }
+  return report(run, result, print, tree.path);
+}
+
+function report(run: RunFolder, result: BisectResult, print: (l: string) => void, treeDir: string): number {
+  writeFileSync(run.file("results.json"), JSON.stringify(bisectResultsJson(result), null, 2) + "\n");
+  writeFileSync(run.file("junit.xml"), bisectJunit(result));
+  if (result.status !== "endpoints") writeFileSync(run.file("bisect.log"), result.gitLog);
+  const summary = bisectSummary(result);
+  writeFileSync(run.file("summary.txt"), summary.join("\n") + "\n");
+  for (const line of summary) print(line);
+  if (result.status !== "endpoints") print(`replay: (cd ${treeDir} && git bisect replay ${run.file("bisect.log")})`);
+  print(`run folder: ${run.dir}`);
+  run.set("result", { status: result.status, ...(result.status === "found" ? { firstBad: result.firstBad } : {}) });
+  return result.status === "found" ? ExitCode.ok : ExitCode.failure;
+}
+
+export interface StepOptions {
+  hunt: Hunt;
+  runs: number;
+  infraRetries: number;
+  /** Only a failure with this signature is bad; another one is skip. */
+  signature?: string;
+}
+
+/**
+ * The step command for `git bisect run`: judge the tree as it is checked out, with the same rules as the
+ * bisect command, and answer 0 (good), 1 (bad) or 125 (skip). The CLI maps every other way out to 125.
+ */
+export async function runBisectStep(
+  overrides: Overrides,
+  options: StepOptions,
+  signal: AbortSignal,
+  renderer: RendererChoice,
+  print: (line: string) => void,
+): Promise<0 | 1 | 125> {
+  const job = resolveJob({ ...overrides, series: [], adHoc: [] });
+  if (job.tree.kind !== "path") throw new UsageError("bisect-step judges the tree git bisect checked out: give it with --tree PATH");
+  const treeDir = job.tree.path;
+  const run = createRunFolder("bisect-step");
+  const head = await gitOut(realDeps({ signal }).exec, treeDir, ["rev-parse", "HEAD"]);
+  const release = await holdTree(treeDir, signal, (m) => print(`bisect-step: ${m}`));
+  try {
+    const judgement = await judgePoint(
+      (attempt) =>
+        evaluatePoint({ job, treeDir, hunt: options.hunt, runsDir: run.file("runs"), label: `${head.slice(0, 10)}-run${attempt}`, signal, renderer }),
+      { hunt: options.hunt, hunted: options.signature, runs: options.runs, infraRetries: options.infraRetries, signal },
+    );
+    const summary = { commit: head, verdict: judgement.verdict, reason: judgement.reason, confidence: judgement.confidence, outcomes: judgement.outcomes };
+    writeFileSync(run.file("results.json"), JSON.stringify(summary, null, 2) + "\n");
+    print(`bisect-step: ${head.slice(0, 12)} ${judgement.verdict} (${judgement.confidence}): ${judgement.reason}`);
+    const bad = judgement.outcomes.find((o) => o.kind === "fail");
+    if (bad?.kind === "fail") print(`bisect-step: signature: ${bad.signature}`);
+    print(`run folder: ${run.dir}`);
+    return gitBisectExitCode(judgement.verdict);
+  } finally {
+    release();
+  }
+}

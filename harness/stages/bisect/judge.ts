@@ -1,0 +1,59 @@
+// One bisection point judged over several runs: infrastructure failures are retried, and a failure
+// counts only when it reproduces. The same rule serves the bisect command and the git-bisect-run step.
+import { classify, type Hunt, type PointOutcome, type Verdict } from "./verdict.ts";
+
+export interface JudgeOptions {
+  hunt: Hunt;
+  /** The bad end's signature; undefined = do not compare. */
+  hunted?: string;
+  runs: number;
+  infraRetries: number;
+  signal?: AbortSignal;
+}
+
+export interface Judgement {
+  verdict: Verdict;
+  reason: string;
+  /** Every run, infrastructure retries included, in order. */
+  outcomes: PointOutcome[];
+  confidence: string;
+}
+
+export async function judgePoint(run: (attempt: number) => Promise<PointOutcome>, o: JudgeOptions): Promise<Judgement> {
+  const outcomes: PointOutcome[] = [];
+  const finals: { verdict: Verdict; reason: string; outcome: PointOutcome }[] = [];
+  let attempt = 0;
+  for (let i = 0; i < o.runs; i++) {
+    let outcome: PointOutcome;
+    let retries = 0;
+    for (;;) {
+      outcome = await run(++attempt);
+      outcomes.push(outcome);
+      if (outcome.kind !== "infra" || retries++ >= o.infraRetries || o.signal?.aborted) break;
+    }
+    finals.push({ ...classify(outcome, o.hunt, o.hunted), outcome });
+    const bad = finals.filter((f) => f.verdict === "bad").length;
+    // Settled early: enough reproductions, or a verdict the remaining runs cannot change.
+    if (o.runs > 1 && bad >= 2) break;
+    if (finals.length === 1 && finals[0]!.verdict === "skip" && finals[0]!.outcome.kind !== "infra" && o.runs > 1) {
+      // A point that cannot be built or booted will not be on the next run either.
+      if (["series", "kconfig", "build"].includes((finals[0]!.outcome as { stage?: string }).stage ?? "")) break;
+    }
+  }
+  return summarise(finals, o.runs, outcomes);
+}
+
+function summarise(finals: { verdict: Verdict; reason: string }[], runs: number, outcomes: PointOutcome[]): Judgement {
+  const count = (v: Verdict) => finals.filter((f) => f.verdict === v).length;
+  const [good, bad, skip] = [count("good"), count("bad"), count("skip")];
+  const n = finals.length;
+  const first = (v: Verdict) => finals.find((f) => f.verdict === v)!.reason;
+  if (runs === 1) {
+    const f = finals[0]!;
+    return { verdict: f.verdict, reason: f.reason, outcomes, confidence: "1 run (not repeated)" };
+  }
+  if (bad >= 2) return { verdict: "bad", reason: first("bad"), outcomes, confidence: `${bad}/${n} runs failed alike` };
+  if (good === n) return { verdict: "good", reason: "passed", outcomes, confidence: `${good}/${n} runs passed` };
+  if (bad === 1) return { verdict: "skip", reason: `did not reproduce: failed 1/${n} (${first("bad")})`, outcomes, confidence: `1/${n} runs failed` };
+  return { verdict: "skip", reason: first("skip"), outcomes, confidence: `${skip}/${n} runs said nothing (${good} passed)` };
+}

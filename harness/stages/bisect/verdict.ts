@@ -1,0 +1,56 @@
+// Judging one run of one bisection point: what the user hunts decides whether a failure is bad, good
+// (the thing hunted worked) or skip (the point says nothing about it). Another failure than the one seen at
+// the bad end is never blamed on the bug being hunted.
+import { sameSignature } from "./signature.ts";
+
+export type Hunt = { kind: "build" } | { kind: "boot" } | { kind: "test"; test?: string };
+
+/** What one run of the pipeline at one commit said (the command builds it from a run's results). */
+export type PointOutcome =
+  | { kind: "pass"; runDir?: string; durationMs: number; built: boolean }
+  | {
+      kind: "fail";
+      stage: "series" | "kconfig" | "build" | "boot" | "test";
+      signature: string;
+      summary: string;
+      failedTests?: string[];
+      runDir?: string;
+      durationMs: number;
+      built: boolean;
+    }
+  | { kind: "infra"; message: string; runDir?: string; durationMs: number; built: boolean };
+
+export type Verdict = "good" | "bad" | "skip";
+
+export function describeHunt(hunt: Hunt): string {
+  return hunt.kind === "test" && hunt.test ? `test ${hunt.test}` : hunt.kind;
+}
+
+export function classify(outcome: PointOutcome, hunt: Hunt, hunted?: string): { verdict: Verdict; reason: string } {
+  if (outcome.kind === "pass") return { verdict: "good", reason: "passed" };
+  if (outcome.kind === "infra") return { verdict: "skip", reason: `infrastructure: ${outcome.message}` };
+  const buildLike = outcome.stage === "series" || outcome.stage === "kconfig" || outcome.stage === "build";
+  let hits: boolean;
+  switch (hunt.kind) {
+    case "build":
+      if (!buildLike) return { verdict: "good", reason: `built (then ${outcome.stage} failed: not hunted)` };
+      hits = true;
+      break;
+    case "boot":
+      if (buildLike) return { verdict: "skip", reason: `cannot boot: ${outcome.summary}` };
+      if (outcome.stage === "test") return { verdict: "good", reason: `booted (tests failed: not hunted)` };
+      hits = true;
+      break;
+    case "test":
+      if (outcome.stage !== "test") return { verdict: "skip", reason: `cannot test: ${outcome.summary}` };
+      hits = !hunt.test || (outcome.failedTests ?? []).some((t) => t === hunt.test || t.endsWith(`/${hunt.test}`));
+      if (!hits) return { verdict: "good", reason: `${hunt.test} passed (${outcome.summary})` };
+      break;
+  }
+  // A named test is the signature itself; otherwise the failure must be the one seen at the bad end.
+  const named = hunt.kind === "test" && hunt.test !== undefined;
+  if (hunted !== undefined && !named && !sameSignature(outcome.signature, hunted)) {
+    return { verdict: "skip", reason: `another failure: ${outcome.signature} (hunting: ${hunted})` };
+  }
+  return { verdict: "bad", reason: outcome.summary };
+}

@@ -69,12 +69,15 @@ describe("npm run bisect on the real kernel", () => {
   it("git bisect run with the step command: exits only 0/1/125 and names the commit", async () => {
     await git(treeDir, "bisect", "reset");
     await git(treeDir, "bisect", "start", head, base);
-    const step = ["npx", "tsx", join(repoRoot, "harness/cli/main.ts"), "bisect-step", "--tree", treeDir, "--no-series", "--hunt", "boot", ...job];
+    // From the tree's directory, as a developer would call it: the wrapper finds the harness by its own path.
+    const step = [join(repoRoot, "scripts/bisect-step"), "--tree", treeDir, "--no-series", "--hunt", "boot", ...job];
     const r = await execa("git", ["bisect", "run", ...step], { cwd: treeDir, reject: false, all: true });
     await git(treeDir, "bisect", "reset");
     expect(r.all).toContain("is the first bad commit");
     expect(r.all).toContain(culprit);
     expect(r.all).not.toMatch(/exit code [2-9]\d{2}|bisect run failed/);
+    // two points between the verified ends of four patches, each judged and answered 0 or 1
+    expect((r.all ?? "").match(/^bisect-step: [0-9a-f]{12} (good|bad) /gm)?.length).toBe(2);
   });
 
   it("the step command maps a usage error to 125 (skip), never to git bisect's abort range", async () => {

@@ -3,7 +3,7 @@
 // bad or skip, and `git bisect log` is the replay log. Endpoints are judged first; the tree and the
 // user's branch are always put back.
 import { existsSync, writeFileSync } from "node:fs";
-import { UsageError } from "../../lib/errors.ts";
+import { InfraError, UsageError } from "../../lib/errors.ts";
 import { git, gitOut } from "../../lib/git.ts";
 import type { Deps } from "../../lib/stage.ts";
 import { judgePoint, type Judgement } from "./judge.ts";
@@ -121,7 +121,12 @@ export async function bisect(input: BisectInput, evaluate: Evaluate, deps: Deps)
       }
       const point = { commit: await out(["rev-parse", "HEAD"]), subject: await out(["log", "-1", "--format=%s", "HEAD"]) };
       const step = await judge(point, "step");
-      said = (await run(["bisect", step.verdict, point.commit])).stdout;
+      // git exits 2 when only skipped commits are left; its output says so, and is parsed above.
+      const answer = await run(["bisect", step.verdict, point.commit], true);
+      if (answer.exitCode !== 0 && !/only 'skip'ped commits left/.test(answer.stdout)) {
+        throw new InfraError(`git bisect ${step.verdict} ${point.commit} failed (exit ${answer.exitCode})`, answer.stderr.trim().split("\n").slice(-5));
+      }
+      said = answer.stdout;
     }
   } finally {
     if (input.logFile && bisecting) writeFileSync(`${input.logFile}.replay`, (await run(["bisect", "log"], true)).stdout);

@@ -24,7 +24,10 @@ let base = "";
 let head = "";
 
 describe("npm run bisect on the real kernel", () => {
-  it("patch-level: names the third patch of four, in at most 2 + ceil(log2 4) points, each an incremental build", async () => {
+  it("patch-level, after the boot test that failed: names the third patch of four in at most ceil(log2 4) + 1 builds", async () => {
+    // The usual order of things: the series' boot test fails (the panic, exit 1), then the bisection.
+    const failing = await cli("boot-test", "--series", fixtureSeries, ...job);
+    expect(failing.exitCode, failing.output).toBe(1);
     const run = await cli("bisect", "--series", fixtureSeries, "--hunt", "boot", ...job);
     expect(run.exitCode, run.output).toBe(0);
     expect(run.output).toContain(culprit);
@@ -33,6 +36,9 @@ describe("npm run bisect on the real kernel", () => {
     expect(r.firstBad.subject).toBe(culprit);
     expect(r.hunted).toMatch(/virtcrypto_probe/);
     expect(r.steps.length).toBeLessThanOrEqual(4);
+    // the bad end is the kernel the failing boot test built: every other point is one incremental build
+    expect(r.steps[0]).toMatchObject({ role: "bad-end", builds: 0 });
+    expect(r.totals.builds).toBeLessThanOrEqual(Math.ceil(Math.log2(4)) + 1);
     for (const step of r.steps) expect(step.durationMs).toBeGreaterThan(0);
     // evidence: the bad step's and the last good step's run folders, each a full run folder
     for (const dir of [r.badStep.outcomes[0].runDir, r.lastGood.outcomes[0].runDir]) {
@@ -63,7 +69,7 @@ describe("npm run bisect on the real kernel", () => {
   it("endpoints first: a good end that fails stops the run naming it", async () => {
     const run = await cli("bisect", "--tree", treeDir, "--no-series", "--good", head, "--bad", head, "--hunt", "boot", ...job);
     expect(run.exitCode, run.output).toBe(1);
-    expect(run.output).toMatch(/good end .* fails/);
+    expect(run.output).toMatch(/stopped: the good end [0-9a-f]{12} .* fails \(bad: boot: kernel died during boot/);
   });
 
   it("git bisect run with the step command: exits only 0/1/125 and names the commit", async () => {

@@ -88,7 +88,7 @@ describe("bisect on a tiny git tree", () => {
     if (r.status !== "found") return;
     expect(r.firstBad).toEqual({ commit: commits[11], subject: "change 11" });
     expect(p.calls()).toBeLessThanOrEqual(Math.ceil(Math.log2(15)) + 2);
-    expect(r.steps.slice(0, 2).map((s) => s.role)).toEqual(["good-end", "bad-end"]);
+    expect(r.steps.slice(0, 2).map((s) => s.role)).toEqual(["bad-end", "good-end"]);
     expect(r.badStep.commit).toBe(commits[11]);
     expect(r.lastGood?.commit).toBe(commits[10]);
     expect(await gitOut(exec, repo, ["symbolic-ref", "--short", "HEAD"])).toBe("main");
@@ -169,10 +169,11 @@ describe("bisect on a tiny git tree", () => {
   it("endpoints first: a failing good end or a passing bad end stops before git bisect starts", async () => {
     commits = await makeRepo(["PANIC", "ok", "PANIC"]);
     const r = await bisect(input(), fakePipeline().evaluate, deps);
-    expect(r).toMatchObject({ status: "endpoints", reason: expect.stringMatching(/^the good end [0-9a-f]{12} \("change 0"\) fails/) });
-    expect(r.steps).toHaveLength(1);
+    expect(r).toMatchObject({ status: "endpoints", reason: expect.stringMatching(/^the good end [0-9a-f]{12} \("change 0"\) fails \(bad: /) });
+    expect(r.steps.map((s) => s.role)).toEqual(["bad-end", "good-end"]);
     const r2 = await bisect(input({ good: commits[1], bad: commits[1] }), fakePipeline().evaluate, deps);
     expect(r2).toMatchObject({ status: "endpoints", reason: expect.stringMatching(/the bad end .* does not fail as hunted \(good: passed\)/) });
+    expect(r2.steps).toHaveLength(1);
     expect(await gitOut(exec, repo, ["symbolic-ref", "--short", "HEAD"])).toBe("main");
   });
 

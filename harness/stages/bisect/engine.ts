@@ -87,18 +87,19 @@ export async function bisect(input: BisectInput, evaluate: Evaluate, deps: Deps)
 
   let bisecting = false;
   try {
-    // Endpoints first: the good end must pass and the bad end must fail.
-    await run(["checkout", "-q", "--detach", good.commit]);
-    const goodEnd = await judge(good, "good-end");
-    if (goodEnd.verdict !== "good") {
-      return { status: "endpoints", reason: `the good end ${short(good)} fails (${goodEnd.verdict}: ${goodEnd.reason})`, steps };
-    }
+    // Endpoints first: the bad end must fail and the good end must pass. The bad end goes first: it is
+    // usually the kernel the failing run just built (no build), and its failure is the signature hunted.
     await run(["checkout", "-q", "--detach", bad.commit]);
     const badEnd = await judge(bad, "bad-end");
     if (badEnd.verdict !== "bad") {
       return { status: "endpoints", reason: `the bad end ${short(bad)} does not fail as hunted (${badEnd.verdict}: ${badEnd.reason})`, steps };
     }
     hunted = huntedSignature(badEnd);
+    await run(["checkout", "-q", "--detach", good.commit]);
+    const goodEnd = await judge(good, "good-end");
+    if (goodEnd.verdict !== "good") {
+      return { status: "endpoints", reason: `the good end ${short(good)} fails (${goodEnd.verdict}: ${goodEnd.reason})`, steps };
+    }
     await run(["checkout", "-q", original]);
 
     bisecting = true;

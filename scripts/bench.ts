@@ -96,7 +96,8 @@ try {
   appendFileSync(file, "/* bench edit 1 */\n");
   const [oneHand] = await timed(() => make(tree.path, buildDir, ["Image"], true));
   appendFileSync(file, "/* bench edit 2 */\n");
-  const verdict = await cli("boot-test", "--tree", tree.path);
+  // The tree already carries the default series (the warm run applied it): test it as it is.
+  const verdict = await cli("boot-test", "--tree", tree.path, "--no-series");
   row("one-file rebuild (build stage)", verdict.results.timings.build, oneHand, "<= 16 s");
   row("edit one driver file -> verdict", verdict.ms, undefined, "<= 25 s");
 } finally {
@@ -111,6 +112,19 @@ row("whole boot-test after a build", median(runs.map((r) => r.ms)), await bootTe
 const h = median(runs.map((r) => r.results.timings.boot + r.results.timings.ssh + r.results.timings.guest));
 const m = await bootByHand(runs.at(-1)!.runDir, true);
 row("boot + ssh + baseline tests (overhead)", h, m, `<= 5 % over by hand (${(((h - m) / m) * 100).toFixed(1)} %)`);
+
+// ---- patch-level bisect of a 4-patch series whose 3rd patch panics, right after its boot test failed
+{
+  const series = join(repoRoot, "test/fixtures/series/bisect-panic");
+  const failing = await execa("npx", ["tsx", "harness/cli/main.ts", "boot-test", "--series", series, "--tests", "baseline"], { cwd: repoRoot, reject: false, env: { CI: "1" } });
+  if (failing.exitCode !== 1) throw new Error(`the bisect-panic boot test should fail with exit 1, got ${failing.exitCode}`);
+  const [ms, r] = await timed(() => execa("npx", ["tsx", "harness/cli/main.ts", "bisect", "--series", series, "--tests", "baseline", "--hunt", "boot"], { cwd: repoRoot, reject: false, all: true, env: { CI: "1" } }));
+  const runDir = /run folder: (.*)/.exec(r.all ?? "")?.[1]?.trim();
+  if (r.exitCode !== 0 || !runDir) throw new Error(`bisect exited ${r.exitCode}\n${r.all}`);
+  const b = JSON.parse(readFileSync(join(runDir, "results.json"), "utf8")) as { totals: { steps: number; builds: number }; steps: { role: string; durationMs: number; builds: number }[] };
+  const perStep = b.steps.map((st) => `${st.role} ${s(st.durationMs)}${st.builds ? "" : " (no build)"}`).join(", ");
+  row(`bisect 4 patches: ${b.totals.steps} points, ${b.totals.builds} builds`, ms, undefined, `<= ceil(log2 4)+1 = 3 builds; ${perStep}`);
+}
 
 printTable();
 

@@ -1,7 +1,10 @@
 // Series sources on real git: a quilt series file, a git range of another repository, series on series,
 // the base check, and a kernel tree fetched shallow from a git url (a local bare repository over file://).
 import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { createServer } from "node:http";
+import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
+import { gzipSync } from "node:zlib";
 import { join } from "node:path";
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { loadSeries, readQuiltSeries, resolveJob, seriesInOrder } from "../../harness/config/resolve.ts";
@@ -122,6 +125,34 @@ describe("series sources", () => {
     expect((await materializeSeries(loadSeries(v1), sourceOptions, deps)).source).toBe(`mbox ${mbox} v1 (3 patches)`);
     const missing = writeManifest(join(work, "missing"), `name: missing\nbase: v6.12\nsource: { mbox: ${join(repoRoot, "test/fixtures/mbox/missing-part.mbox")}, version: 2 }\n`);
     await expect(materializeSeries(loadSeries(missing), sourceOptions, deps)).rejects.toThrow(/v2 is missing 2\/3/);
+  });
+
+  it("a lore thread through the series stage: fetched from the archive once, then from the cache with the archive gone", async () => {
+    const thread = readFileSync(join(repoRoot, "test/fixtures/mbox/thread-v1-v2.mbox"));
+    const requests: string[] = [];
+    const server = createServer((req, res) => {
+      requests.push(req.url ?? "");
+      if (req.url === `/all/${encodeURIComponent("20260302100000.1000-1-dev@example.org")}/t.mbox.gz`) {
+        res.writeHead(200, { "content-type": "application/gzip" }).end(gzipSync(thread));
+      } else res.writeHead(404).end();
+    });
+    await new Promise<void>((ok) => server.listen(0, "127.0.0.1", ok));
+    const loreUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}/all`;
+    const dir = writeManifest(join(work, "from-lore"), "name: from-lore\nbase: v6.12\nsource: { lore: \"<20260302100000.1000-1-dev@example.org>\" }\ncount: 3\n");
+    try {
+      const m = await materializeSeries(loadSeries(dir), { loreUrl, offline: false }, deps);
+      expect(m.source).toBe("lore 20260302100000.1000-1-dev@example.org v2 (3 patches)");
+      expect(m.patches[0]!.provenance).toMatchObject({ kind: "lore", part: "v2 1/3", fromCache: false, url: expect.stringContaining(loreUrl) });
+    } finally {
+      await new Promise((ok) => server.close(ok));
+    }
+    const again = await materializeSeries(loadSeries(dir), { loreUrl, offline: true }, deps);
+    expect(again.source).toBe("lore 20260302100000.1000-1-dev@example.org (cached) v2 (3 patches)");
+    expect(requests).toHaveLength(1);
+    const tree = join(work, "tree");
+    expect((await apply(tree, await fakeTree(tree), again.patches)).status).toBe("pass");
+    process.env.WDH_CACHE_DIR = join(work, "empty-cache");
+    await expect(materializeSeries(loadSeries(dir), { loreUrl, offline: true }, deps)).rejects.toThrow(/offline/i);
   });
 
   it("a patatt-signed mail: the attestation is verified against the keyring and recorded with the patch", async () => {

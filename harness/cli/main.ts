@@ -127,7 +127,7 @@ async function main(argv: string[]): Promise<number> {
   );
   const bisectOptions = (cmd: Command) =>
     cmd
-      .addOption(new Option("--hunt <what>", "what counts as bad: build, boot, test or test:<suite/test>").default("boot"))
+      .addOption(new Option("--hunt <what>", "what counts as bad: auto (what failed at the bad end), build, boot, test or test:<suite/test>").default("auto"))
       .option("--runs <n>", "runs per point; a failure counts only when it reproduces (needs >= 2 of n)", positive, 1)
       .option("--retries <n>", "retries of a point whose run failed for infrastructure reasons before it is skipped", count, 2);
   bisectOptions(

@@ -20,7 +20,7 @@ import { finishRun, verdictOf } from "./finish.ts";
 export interface PointRequest {
   job: Job;
   treeDir: string;
-  hunt: Hunt | "auto";
+  hunt: Hunt;
   /** Folder the point's run folder goes in, and a label for its name (e.g. "03-bad-end-1a2b3c4d"). */
   runsDir: string;
   label: string;
@@ -35,7 +35,7 @@ export async function evaluatePoint(req: PointRequest): Promise<PointOutcome> {
   run.set("profile", job.profile);
   const ctx: Context = { job, run, deps: realDeps({ signal: req.signal, logFile: run.file("harness.log") }), treeHeld: true };
   // Hunting a build break needs no boot: the point ends with the build.
-  const steps = req.hunt !== "auto" && req.hunt.kind === "build" ? buildSteps : [...buildSteps, ...bootSteps];
+  const steps = req.hunt.kind === "build" ? buildSteps : [...buildSteps, ...bootSteps];
   await runSteps(steps, ctx, req.renderer);
   finishRun(ctx, "bisect-step");
   return outcomeOf(ctx, performance.now() - started);

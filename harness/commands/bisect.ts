@@ -27,12 +27,12 @@ export interface BisectOptions {
   compareSignatures: boolean;
 }
 
-/** "build", "boot", "test" or "test:<suite/test>". */
+/** "auto", "build", "boot", "test" or "test:<suite/test>". */
 export function parseHunt(value: string): Hunt {
-  if (value === "build" || value === "boot") return { kind: value };
+  if (value === "auto" || value === "build" || value === "boot") return { kind: value };
   const m = /^test(?::(.+))?$/.exec(value);
   if (m) return m[1] ? { kind: "test", test: m[1] } : { kind: "test" };
-  throw new UsageError(`--hunt ${value}: expected build, boot, test or test:<suite/test>`);
+  throw new UsageError(`--hunt ${value}: expected auto, build, boot, test or test:<suite/test>`);
 }
 
 export async function runBisectCommand(

@@ -140,6 +140,23 @@ describe("bisect on a tiny git tree", () => {
     expect(r.status === "found" && r.firstBad.commit).toBe(commits[2]);
   });
 
+  it("--hunt auto takes what failed at the bad end: a test failure hunts tests, so a panic on the way is skip", async () => {
+    commits = await makeRepo(["ok", "ok", "TEST_FAILS", "PANIC", "TEST_FAILS", "TEST_FAILS"]);
+    const r = await bisect(input({ hunt: { kind: "auto" } }), fakePipeline().evaluate, deps);
+    expect(r.status).toBe("found");
+    if (r.status !== "found") return;
+    expect(r.hunt).toEqual({ kind: "test" });
+    expect(r.firstBad.commit).toBe(commits[2]);
+    const panic = r.steps.find((s) => s.commit === commits[3]);
+    if (panic) expect(panic).toMatchObject({ verdict: "skip", reason: expect.stringMatching(/^cannot test/) });
+  });
+
+  it("--hunt auto on a build break hunts the build", async () => {
+    commits = await makeRepo(["ok", "PANIC", "BUILD_FAILS"]);
+    const r = await bisect(input({ hunt: { kind: "auto" } }), fakePipeline().evaluate, deps);
+    expect(r.status === "found" && [r.hunt, r.firstBad.commit]).toEqual([{ kind: "build" }, commits[2]]);
+  });
+
   it("an infrastructure failure is retried, then skipped, never bad", async () => {
     commits = await makeRepo(["ok", "ok", "INFRA", "ok", "PANIC"]);
     const p = fakePipeline();

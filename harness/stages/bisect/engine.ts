@@ -7,7 +7,7 @@ import { InfraError, UsageError } from "../../lib/errors.ts";
 import { git, gitOut } from "../../lib/git.ts";
 import type { Deps } from "../../lib/stage.ts";
 import { judgePoint, type Judgement } from "./judge.ts";
-import type { Hunt, PointOutcome, Verdict } from "./verdict.ts";
+import { describeHunt, huntFromFailure, type Hunt, type PointOutcome, type Verdict } from "./verdict.ts";
 
 export interface BisectInput {
   treeDir: string;
@@ -40,8 +40,8 @@ interface Commit {
 }
 
 export type BisectResult =
-  | { status: "found"; firstBad: Commit; hunted: string; steps: StepRecord[]; lastGood?: StepRecord; badStep: StepRecord; gitLog: string; confidence: string }
-  | { status: "ambiguous"; candidates: Commit[]; hunted: string; steps: StepRecord[]; gitLog: string; reason: string }
+  | { status: "found"; firstBad: Commit; hunted: string; hunt: Hunt; steps: StepRecord[]; lastGood?: StepRecord; badStep: StepRecord; gitLog: string; confidence: string }
+  | { status: "ambiguous"; candidates: Commit[]; hunted: string; hunt: Hunt; steps: StepRecord[]; gitLog: string; reason: string }
   | { status: "endpoints"; reason: string; steps: StepRecord[] };
 
 export async function bisect(input: BisectInput, evaluate: Evaluate, deps: Deps): Promise<BisectResult> {
@@ -70,10 +70,11 @@ export async function bisect(input: BisectInput, evaluate: Evaluate, deps: Deps)
 
   const steps: StepRecord[] = [];
   let hunted: string | undefined;
+  let hunt = input.hunt;
   const judge = async (point: Commit, role: Role): Promise<StepRecord> => {
     const started = performance.now();
     const j: Judgement = await judgePoint((attempt) => evaluate({ ...point, role, attempt }), {
-      hunt: input.hunt,
+      hunt,
       hunted: input.compareSignatures ? hunted : undefined,
       runs: input.runs,
       infraRetries: input.infraRetries,
@@ -95,6 +96,11 @@ export async function bisect(input: BisectInput, evaluate: Evaluate, deps: Deps)
       return { status: "endpoints", reason: `the bad end ${short(bad)} does not fail as hunted (${badEnd.verdict}: ${badEnd.reason})`, steps };
     }
     hunted = huntedSignature(badEnd);
+    const failedAtBadEnd = badEnd.outcomes.find((o) => o.kind === "fail");
+    if (hunt.kind === "auto" && failedAtBadEnd?.kind === "fail") {
+      hunt = huntFromFailure(failedAtBadEnd);
+      deps.progress(`hunting ${describeHunt(hunt)} failures like the bad end's: ${hunted}`);
+    }
     await run(["checkout", "-q", "--detach", good.commit]);
     const goodEnd = await judge(good, "good-end");
     if (goodEnd.verdict !== "good") {
@@ -112,13 +118,13 @@ export async function bisect(input: BisectInput, evaluate: Evaluate, deps: Deps)
         const parent = (await run(["rev-parse", "-q", "--verify", `${end.commit}^`], true)).stdout.trim();
         const lastGood = steps.filter((s) => s.verdict === "good" && s.commit === parent).pop() ?? steps.filter((s) => s.verdict === "good").pop();
         const gitLog = await out(["bisect", "log"]);
-        return { status: "found", firstBad: { commit: firstBad.commit, subject: firstBad.subject }, hunted, steps, lastGood, badStep, gitLog: `${gitLog}\n`, confidence: confidenceOf(steps) };
+        return { status: "found", firstBad: { commit: firstBad.commit, subject: firstBad.subject }, hunted, hunt, steps, lastGood, badStep, gitLog: `${gitLog}\n`, confidence: confidenceOf(steps) };
       }
       if (end.kind === "only-skipped") {
         const candidates: Commit[] = [];
         for (const c of end.candidates) candidates.push({ commit: c, subject: await out(["log", "-1", "--format=%s", c]) });
         const gitLog = await out(["bisect", "log"]);
-        return { status: "ambiguous", candidates, hunted, steps, gitLog: `${gitLog}\n`, reason: `only skipped commits are left; the first bad commit is one of ${candidates.length}` };
+        return { status: "ambiguous", candidates, hunted, hunt, steps, gitLog: `${gitLog}\n`, reason: `only skipped commits are left; the first bad commit is one of ${candidates.length}` };
       }
       const point = { commit: await out(["rev-parse", "HEAD"]), subject: await out(["log", "-1", "--format=%s", "HEAD"]) };
       const step = await judge(point, "step");

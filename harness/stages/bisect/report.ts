@@ -1,6 +1,7 @@
 // What a bisection found, three ways: lines for a human, results.json, junit.xml (one case per step).
 import { toJUnit, type JUnitCase } from "../report/junit.ts";
 import type { BisectResult, StepRecord } from "./engine.ts";
+import { describeHunt } from "./verdict.ts";
 
 const seconds = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
 const shortOf = (commit: string) => commit.slice(0, 12);
@@ -9,12 +10,12 @@ export function bisectSummary(result: BisectResult): string[] {
   const lines: string[] = [];
   if (result.status === "found") {
     lines.push(`first bad: ${result.firstBad.commit} ${result.firstBad.subject}`);
-    lines.push(`hunted:    ${result.hunted}`);
+    lines.push(`hunted:    ${describeHunt(result.hunt)} failure: ${result.hunted}`);
     lines.push(`confidence: ${result.confidence}`);
     lines.push(`evidence:  bad ${result.badStep.outcomes.find((o) => o.runDir)?.runDir ?? "-"}`);
     if (result.lastGood) lines.push(`           last good ${result.lastGood.outcomes.find((o) => o.runDir)?.runDir ?? "-"}`);
   } else if (result.status === "ambiguous") {
-    lines.push(`not found: ${result.reason}`, `hunted:    ${result.hunted}`);
+    lines.push(`not found: ${result.reason}`, `hunted:    ${describeHunt(result.hunt)} failure: ${result.hunted}`);
     for (const c of result.candidates) lines.push(`  candidate ${c.commit} ${c.subject}`);
   } else {
     lines.push(`stopped: ${result.reason}`);

@@ -36,6 +36,11 @@ describe("classify", () => {
     expect(classify(fail("test", "test: s/a", ["s/a"]), { kind: "test", test: "a" }).verdict).toBe("bad");
     expect(classify(fail("test", "test: s/a", ["s/a"]), { kind: "test" }).verdict).toBe("bad");
   });
+  it("auto (the bad end, before the hunt is settled): any failure is bad", () => {
+    for (const stage of ["build", "boot", "test"] as const) expect(classify(fail(stage), { kind: "auto" }).verdict).toBe("bad");
+    expect(classify(pass, { kind: "auto" }).verdict).toBe("good");
+    expect(classify(infra, { kind: "auto" }).verdict).toBe("skip");
+  });
   it("infrastructure is skip, a pass good", () => {
     expect(classify(infra, { kind: "boot" })).toEqual({ verdict: "skip", reason: "infrastructure: QEMU did not start" });
     expect(classify(pass, { kind: "build" }).verdict).toBe("good");

@@ -3,7 +3,15 @@
 // the bad end is never blamed on the bug being hunted.
 import { sameSignature } from "./signature.ts";
 
-export type Hunt = { kind: "build" } | { kind: "boot" } | { kind: "test"; test?: string };
+/** What counts as bad. "auto" takes it from the bad end: whatever failed there (build, boot or tests). */
+export type Hunt = { kind: "auto" } | { kind: "build" } | { kind: "boot" } | { kind: "test"; test?: string };
+
+/** The hunt an "auto" bisection settles on once the bad end has failed. */
+export function huntFromFailure(outcome: Extract<PointOutcome, { kind: "fail" }>): Exclude<Hunt, { kind: "auto" }> {
+  if (outcome.stage === "boot") return { kind: "boot" };
+  if (outcome.stage === "test") return { kind: "test" };
+  return { kind: "build" };
+}
 
 /** What one run of the pipeline at one commit said (the command builds it from a run's results). */
 export type PointOutcome =
@@ -32,6 +40,8 @@ export function classify(outcome: PointOutcome, hunt: Hunt, hunted?: string): { 
   const buildLike = outcome.stage === "series" || outcome.stage === "kconfig" || outcome.stage === "build";
   let hits: boolean;
   switch (hunt.kind) {
+    case "auto": // only the bad end is judged before the hunt is settled: any failure is what is hunted
+      return { verdict: "bad", reason: outcome.summary };
     case "build":
       if (!buildLike) return { verdict: "good", reason: `built (then ${outcome.stage} failed: not hunted)` };
       hits = true;

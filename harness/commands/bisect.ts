@@ -1,7 +1,8 @@
 // The bisect command: over a tree's history (--good/--bad) or over the patches of the job's series (one
 // commit per patch), each point judged by the profile's own pipeline. git bisect picks the points; the
 // engine judges them; this file only wires the two and writes the evidence.
-import { writeFileSync } from "node:fs";
+import { existsSync, readFileSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
 import { resolveJob, type Overrides } from "../config/resolve.ts";
 import { realDeps } from "../lib/deps.ts";
 import { ExitCode, UsageError } from "../lib/errors.ts";
@@ -110,8 +111,27 @@ export async function runBisectCommand(
   return report(run, result, print, tree.path);
 }
 
+/**
+ * syzkaller's check: when the first bad commit built the very same Image as the good point before it, its
+ * code cannot be what broke; the failure is flaky or comes from outside the kernel.
+ */
+export function identicalKernelWarning(result: BisectResult): string | undefined {
+  if (result.status !== "found" || !result.lastGood) return undefined;
+  const image = (step: { outcomes: { runDir?: string }[] }) => {
+    const dir = step.outcomes.find((o) => o.runDir)?.runDir;
+    const manifest = dir && existsSync(join(dir, "manifest.json")) ? JSON.parse(readFileSync(join(dir, "manifest.json"), "utf8")) : undefined;
+    return manifest?.kernel?.imageSha256 as string | undefined;
+  };
+  const [bad, good] = [image(result.badStep), image(result.lastGood)];
+  if (!bad || bad !== good) return undefined;
+  return `the first bad commit built the same Image as the last good point (sha256 ${bad.slice(0, 16)}): its code cannot be the cause; the failure is flaky or outside the kernel (try --runs 3)`;
+}
+
 function report(run: RunFolder, result: BisectResult, print: (l: string) => void, treeDir: string): number {
-  writeFileSync(run.file("results.json"), JSON.stringify(bisectResultsJson(result), null, 2) + "\n");
+  const warning = identicalKernelWarning(result);
+  const json = bisectResultsJson(result) as Record<string, unknown>;
+  writeFileSync(run.file("results.json"), JSON.stringify(warning ? { ...json, warnings: [warning] } : json, null, 2) + "\n");
+  if (warning) print(`warning: ${warning}`);
   writeFileSync(run.file("junit.xml"), bisectJunit(result));
   if (result.status !== "endpoints") writeFileSync(run.file("bisect.log"), result.gitLog);
   const summary = bisectSummary(result);
@@ -120,7 +140,7 @@ function report(run: RunFolder, result: BisectResult, print: (l: string) => void
   if (result.status !== "endpoints") print(`replay: (cd ${treeDir} && git bisect replay ${run.file("bisect.log")})`);
   print(`run folder: ${run.dir}`);
   run.set("result", { status: result.status, ...(result.status === "found" ? { firstBad: result.firstBad } : {}) });
-  return result.status === "found" ? ExitCode.ok : ExitCode.failure;
+  return result.status === "found" && !warning ? ExitCode.ok : ExitCode.failure;
 }
 
 export interface StepOptions {

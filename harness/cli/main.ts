@@ -1,5 +1,6 @@
 // The CLI: parse arguments, run one command, map the outcome to an exit code. The single top-level
 // error handler lives here; signals are ours (listr2 does not register its own).
+import { existsSync } from "node:fs";
 import { Command, Option } from "commander";
 import { ExitCode, exitCodeFor, HarnessError, UsageError } from "../lib/errors.ts";
 import { killAllChildren } from "../lib/exec.ts";
@@ -110,6 +111,9 @@ function adHocSeries(opts: Record<string, unknown>): AdHocSeries[] {
 }
 
 async function main(argv: string[]): Promise<number> {
+  // `npm run` starts us in the package's folder; relative paths on the command line (--tree ../linux,
+  // --mbox ./x.mbox, --range's repository) mean the folder the user typed them in.
+  if (process.env.INIT_CWD && existsSync(process.env.INIT_CWD)) process.chdir(process.env.INIT_CWD);
   const program = new Command("wdh")
     .description("warpdrive-harness: apply a series, build arm64, boot behind an SMMUv3, test over SSH")
     .exitOverride()

@@ -16,6 +16,7 @@ import type { Deps } from "../../harness/lib/stage.ts";
 import { checkBase, versionOfTag } from "../../harness/stages/series/base.ts";
 import { applySeries } from "../../harness/stages/series/series.ts";
 import { materializeSeries } from "../../harness/stages/series/sources.ts";
+import { defaultLoreUrl, loreThreadUrl } from "../../harness/stages/series/lore.ts";
 import { prepareTree, type KernelTree } from "../../harness/stages/tree/tree.ts";
 
 const exec = createExec();
@@ -132,7 +133,7 @@ describe("series sources", () => {
     const requests: string[] = [];
     const server = createServer((req, res) => {
       requests.push(req.url ?? "");
-      if (req.url === `/all/${encodeURIComponent("20260302100000.1000-1-dev@example.org")}/t.mbox.gz`) {
+      if (req.url === "/all/20260302100000.1000-1-dev@example.org/t.mbox.gz") {
         res.writeHead(200, { "content-type": "application/gzip" }).end(gzipSync(thread));
       } else res.writeHead(404).end();
     });
@@ -194,6 +195,13 @@ describe("series sources", () => {
     expect(rfc!.source).toEqual({ kind: "lore", messageId: "20180801102221.5308-1-nek.in.cn@gmail.com", version: 1 });
     expect(rfc!.manifest.count).toBe(7);
     expect(rfc!.manifest.base).toBe("v4.18-rc7");
+    // the URLs they would fetch
+    expect(loreThreadUrl(defaultLoreUrl, "20180511190641.23008-1-jean-philippe.brucker@arm.com")).toBe(
+      "https://lore.kernel.org/all/20180511190641.23008-1-jean-philippe.brucker@arm.com/t.mbox.gz",
+    );
+    expect(loreThreadUrl(defaultLoreUrl, "20180801102221.5308-1-nek.in.cn@gmail.com")).toBe(
+      "https://lore.kernel.org/all/20180801102221.5308-1-nek.in.cn@gmail.com/t.mbox.gz",
+    );
     expect(sva!.manifest.base).toBe("v4.17-rc4");
     const [alone, ...rest] = seriesInOrder(["warpdrive-rfc-v1-nosva"]);
     expect(rest).toEqual([]);

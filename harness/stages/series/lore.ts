@@ -32,6 +32,11 @@ export interface FetchedThread {
 
 export const defaultLoreUrl = "https://lore.kernel.org/all";
 
+/** The thread's mbox URL as lore writes its own links: the message-id escaped, but its '@' kept. */
+export function loreThreadUrl(base: string, messageId: string): string {
+  return `${base.replace(/\/+$/, "")}/${encodeURIComponent(messageId).replace(/%40/g, "@")}/t.mbox.gz`;
+}
+
 /** "<id>", "id", "mid:id" or an archive URL ("https://lore.kernel.org/linux-iommu/<id>/T/#u") -> "id". */
 export function normaliseMessageId(input: string): string {
   let id = input.trim();
@@ -63,7 +68,7 @@ function safeDecode(segment: string): string {
 export async function fetchThread(messageId: string, options: LoreFetchOptions = {}): Promise<FetchedThread> {
   const id = normaliseMessageId(messageId);
   const base = (options.baseUrl ?? defaultLoreUrl).replace(/\/+$/, "");
-  const url = `${base}/${encodeURIComponent(id)}/t.mbox.gz`;
+  const url = loreThreadUrl(base, id);
   // Readable for a person looking in the cache, unique through the hash.
   const file = join(options.cacheDir ?? cacheDir("lore"), `${pathSafe(id).slice(0, 80)}-${shortHash(id)}.mbox`);
 

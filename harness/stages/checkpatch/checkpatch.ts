@@ -1,8 +1,9 @@
 // Stage "checkpatch": the tree's own scripts/checkpatch.pl over every patch of the series, one verdict per
 // patch. Results are cached by the patch's and the script's hashes, so a second run of the same series
 // costs nothing. Whether errors stop the run is the caller's choice (report or enforce).
-import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import { basename, join } from "node:path";
+import { writeFileAtomically } from "../../lib/atomic.ts";
 import { cacheDir, sha256 } from "../../lib/paths.ts";
 import { failed, passed, type Deps, type StageResult } from "../../lib/stage.ts";
 
@@ -53,9 +54,7 @@ export async function runCheckpatch(input: CheckpatchInput, deps: Deps): Promise
           output: verdicts,
         });
       }
-      mkdirSync(cacheDir("checkpatch"), { recursive: true });
-      writeFileSync(`${cacheFile}.tmp`, output);
-      renameSync(`${cacheFile}.tmp`, cacheFile);
+      writeFileAtomically(cacheFile, output);
     }
     const v = parseCheckpatch(output, patch);
     verdicts.push(v);

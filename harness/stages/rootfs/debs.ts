@@ -1,9 +1,10 @@
 // Debian arm64 packages for the guest, fetched as .debs with the ordinary apt client (no root needed
 // once the arm64 architecture is known to apt), cached by file name (which carries the version), and
 // unpacked with dpkg-deb -x.
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { fillDirOnce } from "../../lib/atomic.ts";
 import { InfraError } from "../../lib/errors.ts";
 import type { Exec } from "../../lib/exec.ts";
 import { cacheDir, shortHash } from "../../lib/paths.ts";
@@ -73,13 +74,9 @@ export async function fetchDebs(packages: string[], exec: Exec, signal?: AbortSi
 export async function unpackDebs(debs: DebFile[], exec: Exec, signal?: AbortSignal): Promise<string> {
   const key = shortHash(debs.map((d) => d.file).sort().join("\n"));
   const dir = join(cacheDir("rootfs"), `debs-${key}`);
-  if (existsSync(dir)) return dir;
-  const tmp = `${dir}.partial`;
-  rmSync(tmp, { recursive: true, force: true });
-  mkdirSync(tmp, { recursive: true });
-  for (const d of debs) await exec("dpkg-deb", ["-x", d.path, tmp], { signal });
-  renameSync(tmp, dir);
-  return dir;
+  return fillDirOnce(dir, async (tmp) => {
+    for (const d of debs) await exec("dpkg-deb", ["-x", d.path, tmp], { signal });
+  });
 }
 
 function aptProblem(what: string, stderr: string): InfraError {

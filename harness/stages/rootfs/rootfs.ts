@@ -3,9 +3,10 @@
 //   tests the compiled guest test suites under /opt/wdh                      cached by the suites
 //   run   this run's SSH authorized key                                      made per run (a few bytes)
 // so a new run rewrites only the last, tiny part.
-import { createReadStream, createWriteStream, existsSync, readFileSync, renameSync, writeFileSync } from "node:fs";
+import { createReadStream, createWriteStream, existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { pipeline } from "node:stream/promises";
+import { writeAtomically } from "../../lib/atomic.ts";
 import { cacheDir, repoRoot, sha256, shortHash } from "../../lib/paths.ts";
 import { failed, passed, type Deps, type StageResult } from "../../lib/stage.ts";
 import { compileSuites, type GuestTest, type Suite } from "../guest/suites.ts";
@@ -48,7 +49,7 @@ export async function buildRootfs(input: RootfsInput, deps: Deps): Promise<Stage
   if (!compiled.ok) return failed("rootfs", started, compiled.reason, { details: compiled.details, logFile: input.logFile });
   const testsPath = join(cacheDir("rootfs"), `tests-${compiled.compiled.key}.cpio`);
   const testsCached = existsSync(testsPath);
-  if (!testsCached) await atomically(testsPath, (tmp) => writeCpio(genInitCpio, entriesFromDir(compiled.compiled.dir, "/opt/wdh"), tmp, exec));
+  if (!testsCached) await writeAtomically(testsPath, (tmp) => writeCpio(genInitCpio, entriesFromDir(compiled.compiled.dir, "/opt/wdh"), tmp, exec));
 
   const runPath = join(input.runDir, "run.cpio");
   const keys = join(input.runDir, "authorized_keys");
@@ -105,13 +106,6 @@ async function baseArchive(genInitCpio: string, unpacked: string, debFiles: stri
     ...entriesFromDir(unpacked, "", keepInGuest),
     ...overlay,
   ];
-  await atomically(path, (tmp) => writeCpio(genInitCpio, entries, tmp, exec));
+  await writeAtomically(path, (tmp) => writeCpio(genInitCpio, entries, tmp, exec));
   return { path, cached: false };
 }
-
-async function atomically(path: string, write: (tmp: string) => Promise<void>): Promise<void> {
-  const tmp = `${path}.partial`;
-  await write(tmp);
-  renameSync(tmp, path);
-}
-

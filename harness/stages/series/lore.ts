@@ -1,9 +1,10 @@
 // A thread from a public-inbox archive (lore.kernel.org): GET <base>/<message-id>/t.mbox.gz, kept in the
 // cache by message-id. A cached thread is never fetched again, so a job that worked once works offline
 // and gives the same patches; to see newer replies, delete the cached file (its path is in the result).
-import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
-import { dirname, join } from "node:path";
+import { existsSync, readFileSync } from "node:fs";
+import { join } from "node:path";
 import { gunzipSync } from "node:zlib";
+import { writeFileAtomically } from "../../lib/atomic.ts";
 import { InfraError, InterruptedError, UsageError } from "../../lib/errors.ts";
 import { cacheDir, pathSafe, sha256, shortHash } from "../../lib/paths.ts";
 
@@ -84,10 +85,7 @@ export async function fetchThread(messageId: string, options: LoreFetchOptions =
   }
 
   const mbox = await download(url, id, options);
-  mkdirSync(dirname(file), { recursive: true });
-  const tmp = `${file}.partial-${process.pid}`;
-  writeFileSync(tmp, mbox);
-  renameSync(tmp, file);
+  writeFileAtomically(file, mbox);
   return { messageId: id, mbox, file, fromCache: false, url, sha256: sha256(mbox) };
 }
 

@@ -1,9 +1,10 @@
 // Where a series' patches come from: files in a folder (listed or a quilt series file), an mbox, a lore
 // thread, or a git range. Each source is turned into .patch files `git am` takes, and each patch keeps a
 // record of where it came from (provenance) and what its mail's signatures said.
-import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { basename, join } from "node:path";
 import type { SeriesManifest } from "../../config/schema.ts";
+import { fillDirOnce } from "../../lib/atomic.ts";
 import { UsageError } from "../../lib/errors.ts";
 import { git, gitOut } from "../../lib/git.ts";
 import { cacheDir, sha256 } from "../../lib/paths.ts";
@@ -100,7 +101,7 @@ async function fromMails(
 ): Promise<Pick<MaterializedSeries, "patches" | "cover" | "notes">> {
   const texts = picked.patches.map(toAmMbox);
   // Content-addressed: the same mails give the same files, so the series stage's reuse key holds.
-  const dir = writeOnce(join(cacheDir("series"), `mail-${sha256(JSON.stringify(texts)).slice(0, 20)}`), (tmp) => {
+  const dir = await fillDirOnce(join(cacheDir("series"), `mail-${sha256(JSON.stringify(texts)).slice(0, 20)}`), (tmp) => {
     texts.forEach((t, i) => writeFileSync(join(tmp, patchFileName(i, picked.patches[i]!.subject)), t));
   });
   const files = readdirSync(dir).filter((f) => f.endsWith(".patch")).sort();
@@ -133,7 +134,7 @@ async function fromGitRange(name: string, repo: string, range: string, deps: Dep
   const commits = (await gitOut(deps.exec, repo, ["rev-list", "--reverse", "--no-merges", `${base}..${tip}`])).split("\n").filter(Boolean);
   if (commits.length === 0) throw new UsageError(`git range ${range} in ${repo} has no commits`);
   // Keyed by the commits themselves: a rewritten branch gives a new folder, the same range reuses the old one.
-  const dir = await writeOnce(join(cacheDir("series"), `git-${sha256(`${repo}\n${base}..${tip}`).slice(0, 20)}`), async (tmp) => {
+  const dir = await fillDirOnce(join(cacheDir("series"), `git-${sha256(`${repo}\n${base}..${tip}`).slice(0, 20)}`), async (tmp) => {
     deps.progress(`git format-patch ${range}`);
     await git(deps.exec, repo, ["format-patch", "-q", "--no-merges", "-o", tmp, `${base}..${tip}`], { signal: deps.signal });
   });
@@ -150,23 +151,6 @@ async function fromGitRange(name: string, repo: string, range: string, deps: Dep
 function patchFileName(i: number, subject: string): string {
   const title = subject.replace(/^\[[^\]]*\]\s*/, "").replace(/[^A-Za-z0-9]+/g, "-").replace(/^-|-$/g, "").slice(0, 52);
   return `${String(i + 1).padStart(4, "0")}-${title || "patch"}.patch`;
-}
-
-// writeOnce for a synchronous or an asynchronous filler; the folder appears whole or not at all.
-function writeOnce(dir: string, fill: (tmp: string) => void): string;
-function writeOnce(dir: string, fill: (tmp: string) => Promise<void>): Promise<string>;
-function writeOnce(dir: string, fill: (tmp: string) => void | Promise<void>): string | Promise<string> {
-  if (existsSync(dir)) return dir;
-  const tmp = `${dir}.partial-${process.pid}`;
-  rmSync(tmp, { recursive: true, force: true });
-  mkdirSync(tmp, { recursive: true });
-  const done = () => {
-    if (existsSync(dir)) rmSync(tmp, { recursive: true, force: true });
-    else renameSync(tmp, dir);
-    return dir;
-  };
-  const filled = fill(tmp);
-  return filled instanceof Promise ? filled.then(done) : done();
 }
 
 export function describeProvenance(p: Provenance): string {

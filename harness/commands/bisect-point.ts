@@ -2,7 +2,6 @@
 // commits under test already carry the patches), in a run folder of its own, turned into a PointOutcome.
 // The build dir and ccache are the tree's usual ones, so each point is an incremental build.
 import { existsSync, readFileSync } from "node:fs";
-import { join } from "node:path";
 import type { Job } from "../config/resolve.ts";
 import { realDeps } from "../lib/deps.ts";
 import { isAbort, UsageError } from "../lib/errors.ts";
@@ -98,6 +97,6 @@ function consoleFindings(ctx: Context) {
 }
 
 function consoleIsEmpty(ctx: Context): boolean {
-  const file = join(ctx.run.dir, "console.log");
+  const file = ctx.run.file("console.log");
   return !existsSync(file) || readFileSync(file, "utf8").trim() === "";
 }

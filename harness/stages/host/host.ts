@@ -1,12 +1,12 @@
 // Stage "host": the host tools every later stage needs. Missing ones are installed by
 // scripts/install-host-deps.sh when the harness runs as root; otherwise the stage names them and the
 // exact command to run, instead of a stage failing later with "command not found".
-import { compilerOf, type Toolchain } from "../build/make.ts";
 import { existsSync } from "node:fs";
 import { delimiter, join } from "node:path";
 import { InfraError } from "../../lib/errors.ts";
 import { repoRoot } from "../../lib/paths.ts";
 import { passed, type Deps, type StageResult } from "../../lib/stage.ts";
+import { compilerOf, type Toolchain } from "../build/make.ts";
 
 export function requiredTools(toolchain: Toolchain, qemu: string): string[] {
   return [compilerOf(toolchain).split(/\s+/)[0]!, "make", "bc", "flex", "bison", "ccache", "git", "tar", "xz", qemu, "ssh-keygen", "apt-get", "dpkg-deb", "cpio"];

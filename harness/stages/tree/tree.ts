@@ -100,10 +100,7 @@ async function extractDebianSource(pkg: string, version: string, dir: string, de
   deps.progress(`extracting ${tarball}`);
   await deps.exec("tar", ["-xf", tarball, "-C", tmp, "--strip-components=1"], { signal: deps.signal });
   deps.progress("committing the base tree");
-  await git(deps.exec, tmp, ["init", "-q", "-b", "base"]);
-  // Series are applied by the harness; the user's global git config must not change the result.
-  await git(deps.exec, tmp, ["config", "core.autocrlf", "false"]);
-  await git(deps.exec, tmp, ["config", "gc.auto", "0"]);
+  await initManagedRepo(tmp, "base", deps);
   // -f: Debian appends "/*" to the top-level .gitignore ("ignore everything at the top level").
   await git(deps.exec, tmp, ["add", "-A", "-f"], { signal: deps.signal });
   await git(deps.exec, tmp, ["commit", "-q", "--no-verify", "-m", `${pkg} ${version}`], {
@@ -113,6 +110,13 @@ async function extractDebianSource(pkg: string, version: string, dir: string, de
   const baseCommit = await gitOut(deps.exec, tmp, ["rev-parse", "HEAD"]);
   writeFileSync(join(tmp, ".git", MARKER), JSON.stringify({ pkg, version, baseCommit }, null, 2));
   renameSync(tmp, dir);
+}
+
+/** A repository the harness owns. Series are applied by the harness: the user's global git config must not change the result. */
+async function initManagedRepo(dir: string, branch: string, deps: Deps): Promise<void> {
+  await git(deps.exec, dir, ["init", "-q", "-b", branch]);
+  await git(deps.exec, dir, ["config", "core.autocrlf", "false"]);
+  await git(deps.exec, dir, ["config", "gc.auto", "0"]);
 }
 
 export function makefileVersion(dir: string): string {
@@ -137,9 +141,7 @@ async function fetchedTree(spec: Extract<TreeSpec, { kind: "git" }>, deps: Deps)
     if (!cached) {
       rmSync(dir, { recursive: true, force: true });
       mkdirSync(dir, { recursive: true });
-      await git(deps.exec, dir, ["init", "-q", "-b", "wdh-base"]);
-      await git(deps.exec, dir, ["config", "core.autocrlf", "false"]);
-      await git(deps.exec, dir, ["config", "gc.auto", "0"]);
+      await initManagedRepo(dir, "wdh-base", deps);
     }
     deps.progress(`fetching ${spec.ref} from ${spec.url}${spec.depth ? ` (depth ${spec.depth})` : ""}`);
     const { refspec, refKind } = isCommitId ? { refspec: spec.ref, refKind: "commit" } : await remoteRef(spec.url, spec.ref, dir, deps, cached);

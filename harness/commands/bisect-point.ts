@@ -85,10 +85,10 @@ function failureOutcome(ctx: Context, f: StageResult<unknown>, common: Common): 
   }
 }
 
-/** "drivers/x.c:12:5: error: 'y' undeclared" without line and column, which move from commit to commit. */
-export function buildSignature(f: StageResult<unknown>): string {
+/** The first compiler error, as printed; comparing signatures drops its line and column (they move between commits). */
+function buildSignature(f: StageResult<unknown>): string {
   const first = (f.details ?? []).find((d) => /\berror\b/i.test(d)) ?? f.reason ?? "";
-  return `${f.stage}: ${first.replace(/:\d+(:\d+)?:/g, ":").replace(/\s+/g, " ").trim()}`;
+  return `${f.stage}: ${first.trim()}`;
 }
 
 function consoleFindings(ctx: Context) {

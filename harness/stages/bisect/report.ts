@@ -42,15 +42,10 @@ export function bisectResultsJson(result: BisectResult): unknown {
     builds: steps.reduce((n, s) => n + s.builds, 0),
     durationMs: steps.reduce((n, s) => n + s.durationMs, 0),
   };
-  if (result.status === "found") {
-    const { gitLog: _log, ...rest } = result;
-    return { ...rest, steps, totals };
-  }
-  if (result.status === "ambiguous") {
-    const { gitLog: _log, ...rest } = result;
-    return { ...rest, steps, totals };
-  }
-  return { ...result, steps, totals };
+  // The git log has its own file (bisect.log).
+  if (result.status === "endpoints") return { ...result, steps, totals };
+  const { gitLog: _log, ...rest } = result;
+  return { ...rest, steps, totals };
 }
 
 export function bisectJunit(result: BisectResult): string {

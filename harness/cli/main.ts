@@ -39,7 +39,7 @@ function jobOptions(cmd: Command): Command {
     .option("--mbox <file>", "also apply the [PATCH vN m/n] series in this mbox (newest complete version)", list)
     .option("--lore <message-id>", "also apply the series of this lore thread (fetched once, then cached)", list)
     .option("--range <[repo:]base..tip>", "also apply these commits of a local git repository (default: the current directory)", list)
-    .option("--series-version <n>", "with --mbox/--lore: take version n instead of the newest complete one", (v) => Number(v))
+    .option("--series-version <n>", "with --mbox/--lore: take version n instead of the newest complete one", positive)
     .option("--ignore-base", "apply a series even to a tree that is not the base its manifest names")
     .option("--offline", "never fetch: lore threads and git trees only from the cache")
     .addOption(new Option("--checkpatch <mode>", "checkpatch.pl over each patch: report, enforce (errors stop the run) or off").choices(["off", "report", "enforce"]))
@@ -99,7 +99,6 @@ function runCommand(command: CommandName, opts: Record<string, unknown>): Promis
 
 function adHocSeries(opts: Record<string, unknown>): AdHocSeries[] {
   const version = opts.seriesVersion as number | undefined;
-  if (version !== undefined && !(Number.isInteger(version) && version > 0)) throw new UsageError("--series-version takes a positive number");
   const mboxes = ((opts.mbox as string[] | undefined) ?? []).map((mbox) => ({ mbox, version }));
   const lore = ((opts.lore as string[] | undefined) ?? []).map((id) => ({ lore: id, version }));
   const ranges = ((opts.range as string[] | undefined) ?? []).map((value) => {

@@ -15,10 +15,15 @@ packages=(
   openssh-client             # ssh-keygen for per-run keys and patatt openssh signatures
   gnupg                      # patatt openpgp signatures
   git
+  # QEMU built from Debian's source (machines with a `qemu:` build, e.g. qemu/virt-smmuv3-sva.yaml);
+  # meson and pycotap come from bookworm-backports below (QEMU 10.2 needs meson >= 1.5).
+  dpkg-dev ninja-build gcc pkgconf python3-venv libglib2.0-dev libpixman-1-dev libfdt-dev libslirp-dev zlib1g-dev
 )
+backports=(meson python3-pycotap)
 
 if [ "$(id -u)" -ne 0 ]; then
   echo "run as root, or run: apt-get install --no-install-recommends ${packages[*]}" >&2
+  echo "  and, with bookworm-backports in apt's sources: apt-get install -t bookworm-backports ${backports[*]}" >&2
   exit 3
 fi
 
@@ -26,5 +31,16 @@ export DEBIAN_FRONTEND=noninteractive
 if ! dpkg --print-foreign-architectures | grep -qx arm64; then
   dpkg --add-architecture arm64
 fi
+# bookworm-backports, for meson and pycotap only (-t picks them; nothing else is upgraded).
+if ! grep -rqs "bookworm-backports" /etc/apt/sources.list /etc/apt/sources.list.d/; then
+  cat > /etc/apt/sources.list.d/wdh-bookworm-backports.sources <<'EOF'
+Types: deb
+URIs: http://deb.debian.org/debian
+Suites: bookworm-backports
+Components: main
+Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg
+EOF
+fi
 apt-get update -q
 apt-get install -y -q --no-install-recommends "${packages[@]}"
+apt-get install -y -q --no-install-recommends -t bookworm-backports "${backports[@]}"

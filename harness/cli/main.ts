@@ -32,7 +32,7 @@ function exitWith(code: number): never {
 
 function jobOptions(cmd: Command): Command {
   return cmd
-    .option("--profile <file>", "profile YAML (default: profiles/default.yaml)")
+    .option("--profile <name>", "profile under profiles/ (or a YAML file; default: profiles/default.yaml)")
     .option("--tree <path>", "use this git kernel tree instead of the profile's")
     .option("--series <name>", "patch series under patches/ (or a folder), repeatable; replaces the profile's", list)
     .option("--no-series", "apply no series")
@@ -45,6 +45,8 @@ function jobOptions(cmd: Command): Command {
     .addOption(new Option("--checkpatch <mode>", "checkpatch.pl over each patch: report, enforce (errors stop the run) or off").choices(["off", "report", "enforce"]))
     .option("--fragments <name>", "Kconfig fragments under kernel-config/ (or files), repeatable; replaces the profile's", list)
     .option("--machine <name>", "machine under qemu/ (or a YAML file)")
+    .option("--qemu <binary>", "run this qemu-system-aarch64 instead of the machine's (no QEMU build)")
+    .option("--qemu-tree <path>", "build this QEMU git tree as it is (HEAD plus local changes) instead of the machine's source and series")
     .option("--tests <suite>", "guest test suites under guest-tests/, repeatable", list)
     .addOption(new Option("--quiet", "plain progress lines even on a terminal"));
 }
@@ -80,6 +82,8 @@ function overridesFrom(opts: Record<string, unknown>): Overrides {
     ignoreBase: Boolean(opts.ignoreBase),
     offline: Boolean(opts.offline),
     checkpatch: opts.checkpatch as Overrides["checkpatch"],
+    qemu: opts.qemu as string | undefined,
+    qemuTree: opts.qemuTree as string | undefined,
   };
 }
 

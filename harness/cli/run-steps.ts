@@ -46,6 +46,7 @@ export async function runSteps(steps: Step[], ctx: Context, renderer: RendererCh
     await list.run();
   } finally {
     ctx.releaseTree?.();
+    ctx.qemu?.release?.();
   }
 }
 

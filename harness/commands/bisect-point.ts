@@ -13,6 +13,7 @@ import { errorLine, runSteps } from "../cli/run-steps.ts";
 import type { RendererChoice } from "../cli/renderer.ts";
 import { buildSteps } from "./build-steps.ts";
 import { bootSteps } from "./boot-steps.ts";
+import { qemuSteps } from "./qemu-steps.ts";
 import type { Context } from "./context.ts";
 import { finishRun, verdictOf } from "./finish.ts";
 
@@ -34,7 +35,7 @@ export async function evaluatePoint(req: PointRequest): Promise<PointOutcome> {
   run.set("profile", job.profile);
   const ctx: Context = { job, run, deps: realDeps({ signal: req.signal, logFile: run.file("harness.log") }), treeHeld: true };
   // Hunting a build break needs no boot: the point ends with the build.
-  const steps = req.hunt.kind === "build" ? buildSteps : [...buildSteps, ...bootSteps];
+  const steps = req.hunt.kind === "build" ? buildSteps : [...buildSteps, ...qemuSteps, ...bootSteps];
   await runSteps(steps, ctx, req.renderer);
   finishRun(ctx, "bisect-step");
   return outcomeOf(ctx, performance.now() - started);

@@ -39,7 +39,8 @@ export const bootSteps: Step[] = [
     run: async (ctx, progress) => {
       const r = await bootGuest(
         {
-          machine: ctx.job.machine,
+          // The QEMU the harness built for this machine, or the machine's binary on the host.
+          machine: ctx.qemu?.build ? { ...ctx.job.machine, binary: ctx.qemu.build.binary } : ctx.job.machine,
           kernel: ctx.build!.image,
           initrd: ctx.rootfs!.initrd,
           consoleLog: ctx.run.file("console.log"),

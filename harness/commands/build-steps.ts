@@ -30,7 +30,7 @@ export const buildSteps: Step[] = [
     title: "Host",
     run: (ctx, progress) =>
       checkHost(
-        { tools: requiredTools(ctx.job.profile.toolchain, ctx.job.machine.binary), isRoot: process.getuid?.() === 0 },
+        { tools: requiredTools(ctx.job.profile.toolchain, ctx.job.qemu ? "build" : ctx.job.machine.binary), isRoot: process.getuid?.() === 0 },
         { ...ctx.deps, progress },
       ),
   },
@@ -54,7 +54,7 @@ export const buildSteps: Step[] = [
           ["make", "--version"],
           ["ccache", "--version"],
           ["git", "--version"],
-          [job.machine.binary, "--version"],
+          ...(job.qemu ? [["meson", "--version"], ["ninja", "--version"]] : [[job.machine.binary, "--version"]]),
         ]),
       );
       const r = await prepareTree(job.tree, { ...ctx.deps, progress });

@@ -11,6 +11,20 @@ import type { Rootfs } from "../stages/rootfs/rootfs.ts";
 import type { AppliedSeries } from "../stages/series/series.ts";
 import type { CheckpatchVerdict } from "../stages/checkpatch/checkpatch.ts";
 import type { KernelTree } from "../stages/tree/tree.ts";
+import type { QemuTree } from "../stages/qemu-build/source.ts";
+import type { QemuBuild } from "../stages/qemu-build/build.ts";
+import type { QtestResult } from "../stages/qemu-build/check.ts";
+
+/** The QEMU the harness built for this run's machine, stage by stage. */
+export interface QemuState {
+  tree: QemuTree;
+  series?: AppliedSeries;
+  checkpatch?: CheckpatchVerdict[];
+  build?: QemuBuild;
+  checks?: QtestResult[];
+  /** Gives back this run's hold on the QEMU tree (once). */
+  release?: () => void;
+}
 
 export interface Context {
   job: Job;
@@ -30,6 +44,7 @@ export interface Context {
   series?: AppliedSeries;
   checkpatch?: CheckpatchVerdict[];
   config?: KernelConfig;
+  qemu?: QemuState;
   build?: BuildArtifacts;
   rootfs?: Rootfs;
   guest?: LiveGuest;

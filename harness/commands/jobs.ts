@@ -7,6 +7,7 @@ import { createRunFolder } from "../lib/run-folder.ts";
 import { passed } from "../lib/stage.ts";
 import { artifactPaths, buildSteps } from "./build-steps.ts";
 import { bootSteps } from "./boot-steps.ts";
+import { qemuSteps } from "./qemu-steps.ts";
 import type { Context, Step } from "./context.ts";
 
 export type CommandName = "build-kernel" | "boot-test";
@@ -33,7 +34,7 @@ const artifactsStep: Step = {
 };
 
 export function stepsFor(command: CommandName): Step[] {
-  return command === "build-kernel" ? [...buildSteps, artifactsStep] : [...buildSteps, ...bootSteps];
+  return command === "build-kernel" ? [...buildSteps, artifactsStep] : [...buildSteps, ...qemuSteps, ...bootSteps];
 }
 
 export function createContext(command: CommandName, overrides: Overrides, signal: AbortSignal): Context {

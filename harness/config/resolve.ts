@@ -8,7 +8,8 @@ import type { TreeSpec } from "../stages/tree/tree.ts";
 import type { SeriesSpec } from "../stages/series/sources.ts";
 import { loadSuites, type Suite } from "../stages/guest/suites.ts";
 import { loadYaml } from "./load.ts";
-import { MachineSchema, ProfileSchema, SeriesManifestSchema, type MachineDef, type Profile, type SeriesManifest } from "./schema.ts";
+import { DEFAULT_QEMU_CONFIGURE, MachineSchema, ProfileSchema, SeriesManifestSchema, type MachineDef, type Profile, type QemuBuildDef, type SeriesManifest } from "./schema.ts";
+import type { QemuSourceSpec } from "../stages/qemu-build/source.ts";
 
 export const defaultProfilePath = join(repoRoot, "profiles/default.yaml");
 
@@ -24,6 +25,10 @@ export interface Overrides {
   ignoreBase?: boolean;
   offline?: boolean;
   checkpatch?: "off" | "report" | "enforce";
+  /** A QEMU binary to run instead of the machine's (and instead of building one). */
+  qemu?: string;
+  /** A QEMU git tree of your own, built as it is instead of the machine's QEMU source and series. */
+  qemuTree?: string;
 }
 
 export type AdHocSeries = { mbox: string; version?: number } | { lore: string; version?: number } | { git: string; range: string };
@@ -39,10 +44,19 @@ export interface Job {
   machineFile: string;
   suites: Suite[];
   options: { ignoreBase: boolean; offline: boolean; checkpatch: "off" | "report" | "enforce" };
+  /** QEMU the harness builds for this machine; absent when the machine runs a binary from the host. */
+  qemu?: QemuJob;
+}
+
+export interface QemuJob {
+  def: QemuBuildDef;
+  source: QemuSourceSpec;
+  /** QEMU series in order of application. */
+  series: SeriesSpec[];
 }
 
 export function loadProfile(overrides: Overrides): { profile: Profile; file: string } {
-  const file = overrides.profile ? resolve(overrides.profile) : defaultProfilePath;
+  const file = overrides.profile ? byNameOrPath(overrides.profile, "profiles", ".yaml", "profile") : defaultProfilePath;
   const loaded = loadYaml(ProfileSchema, file);
   const profile: Profile = {
     ...loaded,
@@ -60,14 +74,16 @@ export function resolveJob(overrides: Overrides): Job {
   const series = seriesInOrder(profile.series);
   for (const [i, adHoc] of (overrides.adHoc ?? []).entries()) series.push(adHocSeries(adHoc, i));
   const machineFile = byNameOrPath(profile.machine, "qemu", ".yaml", "machine");
+  const machine = loadYaml(MachineSchema, machineFile);
   return {
     profile,
     profileFile: file,
     tree: treeSpec(profile.tree),
     series,
     fragments: profile.kconfig.fragments.map((f) => byNameOrPath(f, "kernel-config", ".config", "Kconfig fragment")),
-    machine: loadYaml(MachineSchema, machineFile),
+    machine: overrides.qemu ? { ...machine, binary: resolve(overrides.qemu), qemu: undefined } : machine,
     machineFile,
+    qemu: overrides.qemu ? undefined : qemuJob(machine, overrides.qemuTree, machineFile),
     suites: loadSuites(profile.tests),
     options: {
       ignoreBase: overrides.ignoreBase ?? false,
@@ -75,6 +91,21 @@ export function resolveJob(overrides: Overrides): Job {
       checkpatch: overrides.checkpatch ?? profile.checkpatch,
     },
   };
+}
+
+function qemuJob(machine: MachineDef, qemuTree: string | undefined, machineFile: string): QemuJob | undefined {
+  const def = machine.qemu;
+  if (qemuTree) {
+    // Your own tree is built as it is: its HEAD is your series.
+    return { def: { ...(def ?? { configure: DEFAULT_QEMU_CONFIGURE, ccache: true, check: [], checkTimeout: 300 }), source: { path: resolve(qemuTree) }, series: [] }, source: { kind: "path", path: resolve(qemuTree) }, series: [] };
+  }
+  if (!def) return undefined;
+  const src = def.source;
+  const source: QemuSourceSpec =
+    "path" in src
+      ? { kind: "path", path: resolve(dirname(machineFile), src.path) }
+      : { kind: "debian", package: src.debian, version: src.version, suite: src.suite, mirror: src.mirror, keyring: src.keyring };
+  return { def, source, series: seriesInOrder(def.series) };
 }
 
 function treeSpec(tree: Profile["tree"]): TreeSpec {
@@ -161,9 +192,10 @@ function adHocSeries(adHoc: AdHocSeries, i: number): SeriesSpec {
   return { name: `range-${i + 1}`, dir: repo, manifest: manifest(`range-${i + 1}`, `${repo} ${adHoc.range}`), source: { kind: "git", repo, range: adHoc.range } };
 }
 
-/** "crypto" means kernel-config/crypto.config; anything with a slash is a path. */
+/** "crypto" means kernel-config/crypto.config; anything with a slash, or ending in the extension, is a path. */
 function byNameOrPath(value: string, folder: string, ext: string, what: string): string {
-  const path = value.includes("/") ? (isAbsolute(value) ? value : resolve(value)) : join(repoRoot, folder, `${value}${ext}`);
+  const isPath = value.includes("/") || (ext !== "" && value.endsWith(ext));
+  const path = isPath ? (isAbsolute(value) ? value : resolve(value)) : join(repoRoot, folder, `${value}${ext}`);
   if (!existsSync(path)) throw new UsageError(`${what} "${value}": ${path} does not exist`);
   return path;
 }

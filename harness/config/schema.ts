@@ -115,10 +115,49 @@ export const QemuDeviceSchema = v.strictObject({
   role: v.optional(v.string()),
 });
 
+/** The configure line FACTS.md measured: aarch64-softmmu only, no UI, no docs, no tools. */
+export const DEFAULT_QEMU_CONFIGURE = [
+  "--target-list=aarch64-softmmu", "--disable-docs", "--disable-werror", "--disable-install-blobs", "--enable-slirp",
+  "--enable-fdt=system", "--disable-rust", "--disable-gtk", "--disable-sdl", "--disable-vnc", "--disable-spice",
+  "--disable-opengl", "--disable-virglrenderer", "--disable-curl", "--disable-libusb", "--disable-usb-redir",
+  "--disable-xkbcommon", "--disable-tools", "--disable-guest-agent", "--python=/usr/bin/python3",
+];
+
+/** QEMU built by the harness: a source, a series on it, a configure line, and QEMU's own tests to run. */
+export const QemuBuildSchema = v.strictObject({
+  source: v.union([
+    /** A Debian source package, fetched with apt-get source through a private apt configuration. */
+    v.strictObject({
+      debian: v.pipe(v.string(), v.regex(/^[a-z0-9][a-z0-9.+-]*$/, "a Debian source package name")),
+      version: v.string(),
+      /** The suite whose Sources index has that version. */
+      suite: v.optional(v.string(), "sid"),
+      mirror: v.optional(v.string(), "http://deb.debian.org/debian"),
+      keyring: v.optional(v.string(), "/usr/share/keyrings/debian-archive-keyring.gpg"),
+    }),
+    /** A QEMU git tree of your own, built as it is (HEAD plus local changes). */
+    v.strictObject({ path: v.string() }),
+  ]),
+  /** QEMU series (folders under patches/), applied in order with git am. */
+  series: v.optional(v.array(v.string()), []),
+  configure: v.optional(v.array(v.string()), DEFAULT_QEMU_CONFIGURE),
+  ccache: v.optional(v.boolean(), true),
+  /** qtests (tests/qtest/<name>) built with QEMU and run before any guest boots on it. */
+  check: v.optional(v.array(Name), []),
+  /** Time for each qtest. */
+  checkTimeout: v.optional(Seconds, 300),
+});
+export type QemuBuildDef = v.InferOutput<typeof QemuBuildSchema>;
+
 export const MachineSchema = v.strictObject({
   name: Name,
   description: v.optional(v.string()),
+  /** The emulator on the host (Debian's 7.2 by default)... */
   binary: v.optional(v.string(), "qemu-system-aarch64"),
+  /** ...or one the harness builds; then `binary` is not used. */
+  qemu: v.optional(QemuBuildSchema),
+  /** -global DRIVER.PROP=VALUE, e.g. arm-smmuv3.ssidsize: 20 for the SMMUv3 the machine creates itself. */
+  globals: v.optional(v.record(v.pipe(v.string(), v.regex(/^[\w-]+\.[\w-]+$/, "DRIVER.PROPERTY")), OptionValue), {}),
   machine: v.string(),
   accel: v.optional(v.string(), "tcg"),
   cpu: v.string(),

@@ -49,3 +49,21 @@ export function configStateId(s: TreeState): string {
 export function treeStateId(s: TreeState): string {
   return s.dirty ? `${s.head}+dirty-${s.dirty}` : s.head;
 }
+
+/** A repository the harness owns. Series are applied by the harness: the user's global git config must not change the result. */
+export async function initManagedRepo(exec: Exec, dir: string, branch: string, signal?: AbortSignal): Promise<void> {
+  await git(exec, dir, ["init", "-q", "-b", branch], { signal });
+  await git(exec, dir, ["config", "core.autocrlf", "false"], { signal });
+  await git(exec, dir, ["config", "gc.auto", "0"], { signal });
+}
+
+/**
+ * Commit every file of a freshly unpacked source as one base commit with a fixed date, so the same
+ * source gives the same commit id on every machine. -f: Debian's trees carry .gitignore files that
+ * ignore files the source ships (the kernel's appends "/*").
+ */
+export async function commitUnpackedSource(exec: Exec, dir: string, message: string, signal?: AbortSignal): Promise<string> {
+  await git(exec, dir, ["add", "-A", "-f"], { signal });
+  await git(exec, dir, ["commit", "-q", "--no-verify", "-m", message], { signal, env: { GIT_AUTHOR_DATE: "2000-01-01T00:00:00Z" } });
+  return gitOut(exec, dir, ["rev-parse", "HEAD"], { signal });
+}

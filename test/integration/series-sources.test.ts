@@ -257,9 +257,13 @@ describe("base check", () => {
 
   it("a Debian base needs the Debian tree; an unknown name is refused", async () => {
     expect((await checkBase("debian linux-source-6.12", tree, deps)).matches).toBe(false);
-    const debian = { ...tree, source: { kind: "debian" as const, package: "linux-source-6.12" } };
+    const debian = { ...tree, debian: { package: "linux-source-6.12", version: "6.12.117-1~deb12u1" } };
     expect((await checkBase("debian linux-source-6.12", debian, deps)).matches).toBe(true);
     expect((await checkBase("debian linux-source-6.1", debian, deps)).matches).toBe(false);
+    // A QEMU series names the package and its version: both must match.
+    const qemu = { ...tree, kernelVersion: undefined, debian: { package: "qemu", version: "1:10.2.2+ds-1" } };
+    expect((await checkBase("debian qemu 1:10.2.2+ds-1", qemu, deps)).matches).toBe(true);
+    expect(await checkBase("debian qemu 1:10.1.0+ds-2", qemu, deps)).toMatchObject({ matches: false, actual: "debian qemu 1:10.2.2+ds-1" });
     expect(await checkBase("deadbeefdeadbeef", tree, deps)).toMatchObject({ matches: false, how: "deadbeefdeadbeef is not a commit of this tree" });
   });
 });

@@ -25,10 +25,16 @@ export interface CheckpatchInput {
   patches: { series: string; file: string }[];
   mode: Exclude<CheckpatchMode, "off">;
   logFile: string;
+  /** Whose checkpatch.pl: the kernel's, or QEMU's fork (other options, no CHECK level). */
+  flavour?: "linux" | "qemu";
 }
 
 // The options a kernel maintainer's review uses; --strict adds CHECKs (counted, never fatal).
-const ARGS = ["--no-color", "--show-types", "--strict", "--summary-file"];
+const ARGS = {
+  linux: ["--no-color", "--show-types", "--strict", "--summary-file"],
+  // QEMU's fork (0.31): no --show-types, and its --strict only changes the exit code.
+  qemu: ["--color=never", "--summary-file"],
+};
 
 export async function runCheckpatch(input: CheckpatchInput, deps: Deps): Promise<StageResult<CheckpatchVerdict[]>> {
   const started = performance.now();
@@ -37,15 +43,16 @@ export async function runCheckpatch(input: CheckpatchInput, deps: Deps): Promise
     return passed("checkpatch", started, [], { status: "warn", reason: "this tree has no scripts/checkpatch.pl" });
   }
   const scriptHash = sha256(readFileSync(script));
+  const args = ARGS[input.flavour ?? "linux"];
   const verdicts: CheckpatchVerdict[] = [];
   for (const [i, patch] of input.patches.entries()) {
     const text = readFileSync(patch.file);
-    const cacheFile = join(cacheDir("checkpatch"), `${sha256(JSON.stringify([scriptHash, ARGS, sha256(text)])).slice(0, 32)}.txt`);
+    const cacheFile = join(cacheDir("checkpatch"), `${sha256(JSON.stringify([scriptHash, args, sha256(text)])).slice(0, 32)}.txt`);
     let output: string;
     if (existsSync(cacheFile)) output = readFileSync(cacheFile, "utf8");
     else {
       // checkpatch exits 1 when it finds anything: that is its answer, not a failure to run.
-      const r = await deps.exec("perl", [script, ...ARGS, patch.file], { cwd: input.treeDir, allowFailure: true, signal: deps.signal, logFile: input.logFile });
+      const r = await deps.exec("perl", [script, ...args, patch.file], { cwd: input.treeDir, allowFailure: true, signal: deps.signal, logFile: input.logFile });
       output = r.stdout;
       if (!/total: \d+ errors/.test(output)) {
         return failed("checkpatch", started, `checkpatch.pl did not finish on ${basename(patch.file)} (exit ${r.exitCode})`, {

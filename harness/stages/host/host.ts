@@ -8,8 +8,12 @@ import { repoRoot } from "../../lib/paths.ts";
 import { passed, type Deps, type StageResult } from "../../lib/stage.ts";
 import { compilerOf, type Toolchain } from "../build/make.ts";
 
-export function requiredTools(toolchain: Toolchain, qemu: string): string[] {
-  return [compilerOf(toolchain).split(/\s+/)[0]!, "make", "bc", "flex", "bison", "ccache", "git", "tar", "xz", qemu, "ssh-keygen", "apt-get", "dpkg-deb", "cpio"];
+/** `qemu` is the binary to run, or "build" when the harness builds QEMU (then its build tools are needed). */
+export function requiredTools(toolchain: Toolchain, qemu: string | "build"): string[] {
+  const kernel = [compilerOf(toolchain).split(/\s+/)[0]!, "make", "bc", "flex", "bison", "ccache", "git", "tar", "xz", "ssh-keygen", "apt-get", "dpkg-deb", "cpio"];
+  // meson comes from bookworm-backports (QEMU 10.2 wants >= 1.5); dpkg-source unpacks apt-get source.
+  const qemuBuild = ["gcc", "meson", "ninja", "pkg-config", "python3", "dpkg-source"];
+  return qemu === "build" ? [...kernel, ...qemuBuild] : [...kernel, qemu];
 }
 
 export function missingTools(tools: string[], path = process.env.PATH ?? ""): string[] {

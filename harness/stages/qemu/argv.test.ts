@@ -38,4 +38,22 @@ describe("qemuArgv", () => {
   it("escapes commas in option values", () => {
     expect(qemuOptions("x", { a: "1,2", b: true })).toBe("x,a=1,,2,b=on");
   });
+
+  it("the SVA machine: SMMUv3 substreams through -global, the user-queue device behind a PCIe root port with PASID", () => {
+    const sva = loadYaml(MachineSchema, join(repoRoot, "qemu/virt-smmuv3-sva.yaml"));
+    const argv = qemuArgv({ ...sva, binary: "/cache/qemu-trees/q/build/qemu-system-aarch64" }, run);
+    expect(argv[0]).toBe("/cache/qemu-trees/q/build/qemu-system-aarch64");
+    expect(argv[argv.indexOf("-global") + 1]).toBe("arm-smmuv3.ssidsize=20");
+    expect(argv[argv.indexOf("-cpu") + 1]).toBe("cortex-a57");
+    const devices = argv.filter((_, i) => argv[i - 1] === "-device");
+    const port = devices.findIndex((d) => d.startsWith("pcie-root-port,id=rp0"));
+    const user = devices.findIndex((d) => d.includes("id=crypto1"));
+    expect(port).toBeGreaterThan(-1);
+    expect(user).toBeGreaterThan(port); // the port must exist before a device names it as its bus
+    expect(devices[user]).toContain("bus=rp0,addr=0x0");
+    expect(devices[user]).toContain("pasid-width=20");
+    expect(argv).toContain("cryptodev-backend-builtin,id=crypto1-backend,queues=4");
+    expect(argv[argv.indexOf("-append") + 1]).toContain("virtio_crypto.uacce_devices=0000:01:00.0");
+    expect(sva.qemu?.source).toMatchObject({ debian: "qemu", version: "1:10.2.2+ds-1", suite: "sid" });
+  });
 });

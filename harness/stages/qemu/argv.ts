@@ -38,6 +38,9 @@ export function qemuArgv(machine: MachineDef, run: BootInputs): string[] {
     "-netdev", `user,id=net0,hostfwd=tcp:127.0.0.1:${run.sshPort}-:22`,
     "-device", qemuOptions(machine.network.driver, { netdev: "net0", ...machine.network.options }),
   ];
+  for (const [property, value] of Object.entries(machine.globals)) {
+    argv.push("-global", `${property}=${typeof value === "boolean" ? (value ? "on" : "off") : String(value)}`);
+  }
   for (const device of machine.devices) {
     const props: Options = { id: device.id };
     if (device.backend) {

@@ -3,7 +3,17 @@
 // developer's time on the wrong question.
 import { git, gitOut } from "../../lib/git.ts";
 import type { Deps } from "../../lib/stage.ts";
-import type { KernelTree } from "../tree/tree.ts";
+
+/** What the check needs of a tree: a kernel tree or a QEMU tree. */
+export interface BaseTree {
+  path: string;
+  baseCommit: string;
+  description: string;
+  /** The Makefile's version, for a kernel tree (compared with a tag the tree lacks). */
+  kernelVersion?: string;
+  /** Set when the tree is a Debian source package the harness unpacked. */
+  debian?: { package: string; version: string };
+}
 
 export interface BaseCheck {
   matches: boolean;
@@ -21,13 +31,16 @@ export function versionOfTag(tag: string): string | undefined {
   return m ? `${m[1]}.${m[2]}.${m[3] ?? "0"}${m[4] ?? ""}` : undefined;
 }
 
-export async function checkBase(stated: string, tree: KernelTree, deps: Deps): Promise<BaseCheck> {
+export async function checkBase(stated: string, tree: BaseTree, deps: Deps): Promise<BaseCheck> {
   const s = stated.trim();
   if (s === "") return { matches: true, stated: "(none stated)", actual: tree.description, how: "no base to check" };
-  const debian = /^debian (linux-source-[\d.]+)$/.exec(s);
+  // "debian linux-source-6.12" (the package is the version) or "debian qemu 1:10.2.2+ds-1".
+  const debian = /^debian (\S+)(?: (\S+))?$/.exec(s);
   if (debian) {
-    const actual = tree.source.kind === "debian" ? `debian ${tree.source.package}` : tree.description;
-    return { matches: actual === s, stated: s, actual, how: "Debian source package" };
+    const [, pkg, version] = debian;
+    if (!tree.debian) return { matches: false, stated: s, actual: tree.description, how: "Debian source package" };
+    const matches = tree.debian.package === pkg && (version === undefined || tree.debian.version === version);
+    return { matches, stated: s, actual: `debian ${tree.debian.package}${version === undefined ? "" : ` ${tree.debian.version}`}`, how: "Debian source package" };
   }
   const resolved = await git(deps.exec, tree.path, ["rev-parse", "-q", "--verify", `${s}^{commit}`], { allowFailure: true, signal: deps.signal });
   if (resolved.exitCode === 0) {
@@ -36,14 +49,14 @@ export async function checkBase(stated: string, tree: KernelTree, deps: Deps): P
     return { matches: commit === tree.baseCommit, stated: `${s} (${commit.slice(0, 12)})`, actual, how: "git commit" };
   }
   const version = versionOfTag(s);
-  if (version) {
+  if (version && tree.kernelVersion) {
     // A tag the tree does not carry (Debian source, a shallow fetch of a branch): compare the Makefile.
     return { matches: version === tree.kernelVersion, stated: `${s} (Makefile ${version})`, actual: `Makefile ${tree.kernelVersion} (${tree.description})`, how: "Makefile version" };
   }
   return { matches: false, stated: s, actual: await describeCommit(tree, deps), how: `${s} is not a commit of this tree` };
 }
 
-async function describeCommit(tree: KernelTree, deps: Deps): Promise<string> {
+async function describeCommit(tree: BaseTree, deps: Deps): Promise<string> {
   const d = await gitOut(deps.exec, tree.path, ["describe", "--tags", "--always", tree.baseCommit], { allowFailure: true, signal: deps.signal });
   return `${tree.description} at ${d || tree.baseCommit.slice(0, 12)}`;
 }

@@ -4,7 +4,7 @@
 import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { InfraError, UsageError } from "../../lib/errors.ts";
-import { git, gitOut, treeState, type TreeState } from "../../lib/git.ts";
+import { commitUnpackedSource, git, gitOut, initManagedRepo, treeState, type TreeState } from "../../lib/git.ts";
 import { cacheDir, pathSafe, shortHash } from "../../lib/paths.ts";
 import { withLock } from "../../lib/lock.ts";
 import { passed, type Deps, type StageResult } from "../../lib/stage.ts";
@@ -22,6 +22,8 @@ export interface KernelTree {
   /** What the base is, in words: "debian linux-source-6.12 6.12.117-1~deb12u1" or the path. */
   description: string;
   baseCommit: string;
+  /** Set for a Debian source package: "linux-source-6.12" and its Debian version. */
+  debian?: { package: string; version: string };
   /** Kernel version from the Makefile, e.g. 6.12.117 */
   kernelVersion: string;
   state: TreeState;
@@ -69,6 +71,7 @@ async function debianTree(pkg: string, deps: Deps): Promise<Found> {
     path: dir,
     managed: true,
     description: `debian ${pkg} ${version}`,
+    debian: { package: pkg, version },
     baseCommit: marker.baseCommit,
     kernelVersion: makefileVersion(dir),
     state: await treeState(deps.exec, dir, deps.signal),
@@ -100,23 +103,10 @@ async function extractDebianSource(pkg: string, version: string, dir: string, de
   deps.progress(`extracting ${tarball}`);
   await deps.exec("tar", ["-xf", tarball, "-C", tmp, "--strip-components=1"], { signal: deps.signal });
   deps.progress("committing the base tree");
-  await initManagedRepo(tmp, "base", deps);
-  // -f: Debian appends "/*" to the top-level .gitignore ("ignore everything at the top level").
-  await git(deps.exec, tmp, ["add", "-A", "-f"], { signal: deps.signal });
-  await git(deps.exec, tmp, ["commit", "-q", "--no-verify", "-m", `${pkg} ${version}`], {
-    signal: deps.signal,
-    env: { GIT_AUTHOR_DATE: "2000-01-01T00:00:00Z" },
-  });
-  const baseCommit = await gitOut(deps.exec, tmp, ["rev-parse", "HEAD"]);
+  await initManagedRepo(deps.exec, tmp, "base", deps.signal);
+  const baseCommit = await commitUnpackedSource(deps.exec, tmp, `${pkg} ${version}`, deps.signal);
   writeFileSync(join(tmp, ".git", MARKER), JSON.stringify({ pkg, version, baseCommit }, null, 2));
   renameSync(tmp, dir);
-}
-
-/** A repository the harness owns. Series are applied by the harness: the user's global git config must not change the result. */
-async function initManagedRepo(dir: string, branch: string, deps: Deps): Promise<void> {
-  await git(deps.exec, dir, ["init", "-q", "-b", branch]);
-  await git(deps.exec, dir, ["config", "core.autocrlf", "false"]);
-  await git(deps.exec, dir, ["config", "gc.auto", "0"]);
 }
 
 export function makefileVersion(dir: string): string {
@@ -141,7 +131,7 @@ async function fetchedTree(spec: Extract<TreeSpec, { kind: "git" }>, deps: Deps)
     if (!cached) {
       rmSync(dir, { recursive: true, force: true });
       mkdirSync(dir, { recursive: true });
-      await initManagedRepo(dir, "wdh-base", deps);
+      await initManagedRepo(deps.exec, dir, "wdh-base", deps.signal);
     }
     deps.progress(`fetching ${spec.ref} from ${spec.url}${spec.depth ? ` (depth ${spec.depth})` : ""}`);
     const { refspec, refKind } = isCommitId ? { refspec: spec.ref, refKind: "commit" } : await remoteRef(spec.url, spec.ref, dir, deps, cached);

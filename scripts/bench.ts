@@ -1,4 +1,4 @@
-// npm run bench [-- --skip-cold | --only-cold] [--repeat N]
+// npm run bench [-- --skip-cold | --only-cold] [--repeat N] [--no-qemu]
 // Prints the figures the harness is held to, each next to the same step done by hand (plain make,
 // qemu-system-aarch64, ssh) on this machine. Not a test: it measures and prints.
 import { appendFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
@@ -15,11 +15,18 @@ import { configureKernel } from "../harness/stages/kconfig/kconfig.ts";
 import { freeLoopbackPort } from "../harness/stages/qemu/boot.ts";
 import { prepareTree } from "../harness/stages/tree/tree.ts";
 import { buildDirFor } from "../harness/commands/build-steps.ts";
+import { resolveJob } from "../harness/config/resolve.ts";
+import { treeState } from "../harness/lib/git.ts";
+import { buildQemu, qemuBuildDirFor } from "../harness/stages/qemu-build/build.ts";
+import { prepareQemuTree } from "../harness/stages/qemu-build/source.ts";
+import { applySeries } from "../harness/stages/series/series.ts";
+import { materializeSeries } from "../harness/stages/series/sources.ts";
 
 const args = process.argv.slice(2);
 const skipCold = args.includes("--skip-cold");
 const onlyCold = args.includes("--only-cold");
 const repeat = Number(args[args.indexOf("--repeat") + 1]) || 3;
+const withQemu = !args.includes("--no-qemu");
 const exec = createExec();
 const deps: Deps = { exec, signal: new AbortController().signal, progress: () => {} };
 const fragments = ["base", "ssh", "pci-virtio", "iommu", "crypto", "uacce", "debug"].map((f) => join(repoRoot, "kernel-config", `${f}.config`));
@@ -128,7 +135,69 @@ row("boot + ssh + baseline tests (overhead)", h, m, `<= 5 % over by hand (${(((h
   row(`bisect 4 patches: ${b.totals.steps} points, ${b.totals.builds} builds`, ms, undefined, `<= ceil(log2 4)+1 = 3 builds; ${perStep}`);
 }
 
+if (withQemu) await qemuRows();
+
 printTable();
+
+// ---- QEMU built by the harness (qemu/virt-smmuv3-sva.yaml): cold build, one-file rebuild, a cached run,
+// and boot and WarpDrive figures on it next to Debian's 7.2 binary, in the same session.
+async function qemuRows() {
+  const job = resolveJob({ profile: "sva-emulation" });
+  const q = job.qemu!;
+  if (!skipCold) {
+    // Cold: an empty cache (source fetch, configure, build, no ccache hits), the default series.
+    const savedCache = process.env.WDH_CACHE_DIR;
+    process.env.WDH_CACHE_DIR = mkdtempSync(join(cacheDir("bench"), "qemu-cold-"));
+    try {
+      const [ms] = await timed(async () => {
+        const tree = (await prepareQemuTree(q.source, deps)).output!;
+        const patches = [];
+        for (const spec of q.series) patches.push(...(await materializeSeries(spec, { loreUrl: "", offline: true }, deps)).patches);
+        const applied = await applySeries({ treeDir: tree.path, managed: true, baseCommit: tree.baseCommit, patches, logFile: join(process.env.WDH_CACHE_DIR!, "series.log") }, deps);
+        const b = await buildQemu({ treeDir: tree.path, state: applied.output!.state, configure: q.def.configure, extraTargets: [], ccache: true, buildDir: qemuBuildDirFor(tree.path, true), logFile: join(process.env.WDH_CACHE_DIR!, "build.log") }, deps);
+        if (b.status !== "pass") throw new Error(`cold QEMU build failed: ${b.reason}`);
+      });
+      row("cold QEMU build (fetch + configure + build)", ms, undefined, "<= 8 min");
+    } finally {
+      rmSync(process.env.WDH_CACHE_DIR!, { recursive: true, force: true });
+      if (savedCache === undefined) delete process.env.WDH_CACHE_DIR;
+      else process.env.WDH_CACHE_DIR = savedCache;
+    }
+  }
+  const warm = await cli("boot-test", "--profile", "sva-emulation");
+  const cached = await cli("boot-test", "--profile", "sva-emulation");
+  const qemuStages = (r: { results: { timings: Record<string, number> } }) =>
+    ["qemu-source", "qemu-series", "qemu-build", "qemu-check"].reduce((n, st) => n + (r.results.timings[st] ?? 0), 0);
+  row("run whose QEMU is cached (QEMU stages)", qemuStages(cached), undefined, "<= 1 s");
+  // one file touched in the harness's QEMU tree: ninja rebuilds that object and links
+  const manifest = JSON.parse(readFileSync(join(warm.runDir, "manifest.json"), "utf8")) as { qemu: { path: string } };
+  const smmu = join(manifest.qemu.path, "hw/arm/smmuv3.c");
+  const original = readFileSync(smmu, "utf8");
+  try {
+    appendFileSync(smmu, "/* bench edit */\n");
+    const tree = manifest.qemu.path;
+    const state = await treeState(exec, tree);
+    const [ms, b] = await timed(() => buildQemu({ treeDir: tree, state, configure: q.def.configure, extraTargets: [], ccache: true, buildDir: qemuBuildDirFor(tree, true), logFile: join(cacheDir("bench"), "qemu-touch.log") }, deps));
+    if (b.status !== "pass") throw new Error(`QEMU rebuild failed: ${b.reason}`);
+    row("QEMU rebuild after touching hw/arm/smmuv3.c", ms, undefined, "<= 30 s");
+  } finally {
+    writeFileSync(smmu, original);
+  }
+  await cli("boot-test", "--profile", "sva-emulation"); // back to the clean QEMU
+  const built = await repeatN(() => cli("boot-test", "--profile", "sva-emulation", "--tests", "baseline"));
+  const stock = await repeatN(() => cli("boot-test", "--tests", "baseline"));
+  const b = median(built.map((r) => r.results.timings.bootToSshMs));
+  const d = median(stock.map((r) => r.results.timings.bootToSshMs));
+  row("boot to SSH: built QEMU 10.2.2+series", b, d, `within 10 % of Debian 7.2 (by hand column; ${(((b - d) / d) * 100).toFixed(1)} %)`);
+  const metric = (r: { results: { tests: { name: string; metrics?: Record<string, { value: number }> }[] } }, key: string) =>
+    r.results.tests.find((t) => t.name === "bench")?.metrics?.[key]?.value;
+  const stockFull = await cli("boot-test");
+  for (const size of ["64B", "4KiB"]) {
+    const fig = (r: typeof cached) => `user queue ${metric(r, `user_queue.${size}.req_per_s`)} req/s, AF_ALG ${metric(r, `af_alg.${size}.req_per_s`)} req/s (${metric(r, `speedup.${size}`)}x)`;
+    console.log(`${size}: built QEMU: ${fig(cached)}; Debian 7.2: ${fig(stockFull)}`);
+    rows.push([`WarpDrive bench ${size}`, fig(cached), fig(stockFull), "harness = built QEMU, by hand = Debian 7.2"]);
+  }
+}
 
 function printTable() {
   console.log("\n| step | harness | by hand | target |\n| --- | --- | --- | --- |");

@@ -4,6 +4,7 @@ import { chmodSync, writeFileSync } from "node:fs";
 import { ExitCode, exitCodeFor, HarnessError } from "../lib/errors.ts";
 import { shellQuote } from "../lib/exec.ts";
 import { kernelMakeArgs, kernelMakeEnv } from "../stages/build/make.ts";
+import { qemuBuildEnv } from "../stages/qemu-build/build.ts";
 import { writeResults, type RunResults } from "../stages/report/results.ts";
 import { isFailure, reportExcerpt } from "../stages/triage/triage.ts";
 import type { Context } from "./context.ts";
@@ -57,6 +58,16 @@ export function finishRun(ctx: Context, command: string): Verdict {
     tests: (ctx.tests ?? []).map(({ tap: _tap, ...t }) => t),
     patches: ctx.series?.patches.map(({ file: _f, ...p }) => p),
     checkpatch: ctx.checkpatch,
+    qemu: ctx.qemu && {
+      source: ctx.qemu.tree.description,
+      head: ctx.qemu.series?.head,
+      binary: ctx.qemu.build?.binary,
+      binarySha256: ctx.qemu.build?.binarySha256,
+      buildKey: ctx.qemu.build?.key,
+      patches: ctx.qemu.series?.patches.map(({ file: _f, ...p }) => p),
+      checkpatch: ctx.qemu.checkpatch,
+      qtests: ctx.qemu.checks,
+    },
     consoleFindings: consoleFindings(ctx).map(({ id, kind, severity, title, lineIndex, signature }) => ({ id, kind, severity, title, lineIndex, signature })),
   };
   writeResults(run.dir, results);
@@ -82,6 +93,19 @@ function writeReproduce(ctx: Context, command: string): void {
       q(["make", ...makeArgs, "olddefconfig"]),
       q(["make", ...makeArgs, "-j$(nproc)", "Image", "headers_install"]).replace("'-j$(nproc)'", "-j$(nproc)"),
     );
+  }
+  const qemu = ctx.qemu;
+  if (qemu) {
+    lines.push("# QEMU, built by the harness for this machine:");
+    for (const argv of qemu.tree.fetchArgv) lines.push(`#   ${q(argv)}   (once, into an empty folder; then git init + commit)`);
+    lines.push(`cd ${shellQuote(qemu.tree.path)}`);
+    if (qemu.series) lines.push(`git checkout --detach ${qemu.series.head}   # ${qemu.series.patches.length} patches on ${qemu.series.base}`);
+    if (qemu.build) {
+      const env = Object.entries(qemuBuildEnv(ctx.job.qemu?.def.ccache ?? true)).map(([k, v]) => `${k}=${shellQuote(v)}`);
+      if (env.length) lines.push(`export ${env.join(" ")}`);
+      lines.push(`mkdir -p ${shellQuote(qemu.build.buildDir)} && cd ${shellQuote(qemu.build.buildDir)}`, q(qemu.build.configureArgv), q(qemu.build.ninjaArgv));
+      for (const t of qemu.checks ?? []) lines.push(`QTEST_QEMU_BINARY=${shellQuote(qemu.build.binary)} ${q(t.argv)}`);
+    }
   }
   if (build && ctx.guest) {
     lines.push(`# boot (the guest prints WDH-READY once dropbear listens; the run's key is ${ctx.run.file("id_ed25519")})`, q(ctx.guest.argv));

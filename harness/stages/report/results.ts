@@ -8,6 +8,7 @@ import { toJUnit, type JUnitCase } from "./junit.ts";
 import type { AppliedPatch } from "../series/series.ts";
 import type { CheckpatchVerdict } from "../checkpatch/checkpatch.ts";
 import { countsOf } from "../checkpatch/checkpatch.ts";
+import type { QtestResult } from "../qemu-build/check.ts";
 
 export interface RunResults {
   run: string;
@@ -23,6 +24,17 @@ export interface RunResults {
   /** Each applied patch: subject, hash, commit, where it came from and what its signatures said. */
   patches?: Omit<AppliedPatch, "file">[];
   checkpatch?: CheckpatchVerdict[];
+  /** The QEMU the harness built and checked for this run (absent when the host's binary ran). */
+  qemu?: {
+    source: string;
+    head?: string;
+    binary?: string;
+    binarySha256?: string;
+    buildKey?: string;
+    patches?: Omit<AppliedPatch, "file">[];
+    checkpatch?: CheckpatchVerdict[];
+    qtests?: QtestResult[];
+  };
 }
 
 export function writeResults(dir: string, results: RunResults): void {
@@ -57,8 +69,18 @@ export function junitFor(results: RunResults): string {
     message: v.verdict === "clean" ? undefined : countsOf(v),
     output: v.messages.join("\n") || undefined,
   }));
+  const qtestCases: JUnitCase[] = (results.qemu?.qtests ?? []).flatMap((q) =>
+    q.points.map((p) => ({
+      classname: `qtest.${q.name}`,
+      name: p.name,
+      durationMs: 0,
+      status: p.status === "fail" ? ("fail" as const) : p.status === "skip" ? ("skip" as const) : ("pass" as const),
+      message: p.directive,
+    })),
+  );
   return toJUnit([
     { name: `${results.run}/stages`, cases: stageCases },
+    ...(qtestCases.length ? [{ name: `${results.run}/qemu-check`, cases: qtestCases }] : []),
     ...(checkpatchCases.length ? [{ name: `${results.run}/checkpatch`, cases: checkpatchCases }] : []),
     { name: `${results.run}/guest-tests`, cases: testCases },
   ]);

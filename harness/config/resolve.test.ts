@@ -1,0 +1,49 @@
+import { join } from "node:path";
+import { describe, expect, it } from "vitest";
+import { UsageError } from "../lib/errors.ts";
+import { repoRoot } from "../lib/paths.ts";
+import { resolveJob } from "./resolve.ts";
+
+describe("a machine's QEMU", () => {
+  it("the SVA profile (by name) builds Debian's QEMU source with the qemu-sva series", () => {
+    const job = resolveJob({ profile: "sva-emulation" });
+    expect(job.profileFile).toBe(join(repoRoot, "profiles/sva-emulation.yaml"));
+    expect(job.qemu?.source).toEqual({
+      kind: "debian",
+      package: "qemu",
+      version: "1:10.2.2+ds-1",
+      suite: "sid",
+      mirror: "http://deb.debian.org/debian",
+      keyring: "/usr/share/keyrings/debian-archive-keyring.gpg",
+    });
+    expect(job.qemu?.series.map((s) => s.name)).toEqual(["qemu-sva"]);
+    expect(job.qemu?.series[0]!.manifest.base).toBe("debian qemu 1:10.2.2+ds-1");
+    expect(job.qemu?.def.configure).toContain("--target-list=aarch64-softmmu");
+  });
+
+  it("the default machine runs the host's binary and builds nothing", () => {
+    const job = resolveJob({});
+    expect(job.qemu).toBeUndefined();
+    expect(job.machine.binary).toBe("qemu-system-aarch64");
+  });
+
+  it("--qemu BINARY runs that binary instead of building", () => {
+    const job = resolveJob({ profile: "sva-emulation", qemu: "/opt/qemu/bin/qemu-system-aarch64" });
+    expect(job.qemu).toBeUndefined();
+    expect(job.machine.binary).toBe("/opt/qemu/bin/qemu-system-aarch64");
+    expect(job.machine.globals).toEqual({ "arm-smmuv3.ssidsize": 20 });
+  });
+
+  it("--qemu-tree PATH builds that tree as it is, without the machine's series", () => {
+    const job = resolveJob({ profile: "sva-emulation", qemuTree: "/src/qemu" });
+    expect(job.qemu?.source).toEqual({ kind: "path", path: "/src/qemu" });
+    expect(job.qemu?.series).toEqual([]);
+    // on a machine without a QEMU build too
+    expect(resolveJob({ qemuTree: "/src/qemu" }).qemu?.def.configure).toContain("--target-list=aarch64-softmmu");
+  });
+
+  it("an unknown profile name is a usage error naming where it looked", () => {
+    expect(() => resolveJob({ profile: "no-such-profile" })).toThrow(UsageError);
+    expect(() => resolveJob({ profile: "no-such-profile" })).toThrow(/profiles\/no-such-profile\.yaml does not exist/);
+  });
+});

@@ -93,6 +93,18 @@ export const bootSteps: Step[] = [
         { ...ctx.deps, progress },
       );
       ctx.tests = r.output;
+      // A test the kernel died in (or hung in): its report decoded to file:line where vmlinux has line info.
+      const killer = r.output?.find((t) => t.kernelReport && t.status === "fail");
+      if (killer?.kernelReport) {
+        const decoded = await decodeStack(killer.kernelReport, ctx.build!.vmlinux, ctx.build!.treeDir, ctx.deps.exec);
+        if (decoded) {
+          killer.kernelReport = decoded;
+          writeFileSync(ctx.run.file("decoded-stack.txt"), decoded.join("\n") + "\n");
+          if (r.status === "fail" && (killer.kernelDied || killer.guestUnresponsive)) {
+            return { ...r, details: [...decoded, ...(r.details ?? []).filter((d) => !killer.kernelReport!.includes(d))] };
+          }
+        }
+      }
       return r;
     },
   },

@@ -4,9 +4,10 @@
 import { randomBytes } from "node:crypto";
 import type { CommandResult, SshSession } from "../../lib/ssh.ts";
 import { failed, passed, type Deps, type StageResult } from "../../lib/stage.ts";
-import type { LiveGuest } from "../qemu/boot.ts";
+import type { GuestEnd, LiveGuest } from "../qemu/boot.ts";
+import { InfraError, InterruptedError } from "../../lib/errors.ts";
 import { parseTap, tapVerdict, type TapReport } from "../report/tap.ts";
-import { isFailure, type Finding } from "../triage/triage.ts";
+import { isFailure, reportExcerpt, type Finding } from "../triage/triage.ts";
 import type { GuestTest } from "./suites.ts";
 
 export type TestStatus = "pass" | "fail" | "skip" | "error";
@@ -25,6 +26,12 @@ export interface TestResult {
   /** Console lines the kernel printed while the test ran. */
   kernelLog: string[];
   findings: Finding[];
+  /** The kernel died while this test ran (its report is in `kernelReport` and `findings`). */
+  kernelDied?: boolean;
+  /** The test timed out and the guest then did not answer a trivial command either. */
+  guestUnresponsive?: boolean;
+  /** The kernel's report that ended or hung the test: excerpt, then (once decoded) file:line frames. */
+  kernelReport?: string[];
 }
 
 export interface GuestRunInput {
@@ -43,17 +50,23 @@ export async function runGuestTests(input: GuestRunInput, deps: Deps): Promise<S
   let died: string | undefined;
   for (const test of input.tests) {
     if (died) {
-      results.push(skippedTest(test, died));
+      results.push(skippedTest(test, `not run (${died})`));
       continue;
     }
     deps.progress(`${test.suite}/${test.name}`);
     const result = await runOne(test, input, deps);
     results.push(result);
-    const fatal = input.guest.triage.fatal;
-    if (fatal) died = `the kernel died during ${test.suite}/${test.name}: ${fatal.title}`;
+    if (result.kernelDied) died = `the kernel died in ${test.suite}/${test.name}`;
+    else if (result.guestUnresponsive) died = `the guest stopped answering in ${test.suite}/${test.name}`;
   }
   const failures = results.filter((r) => r.status === "fail" || r.status === "error");
-  if (died) return failed("guest", started, died, { output: results, details: failures.map((f) => `${f.suite}/${f.name}: ${f.reason}`) });
+  const killer = results.find((r) => r.kernelDied || r.guestUnresponsive);
+  if (killer) {
+    return failed("guest", started, `${killer.suite}/${killer.name}: ${killer.reason}`, {
+      output: results,
+      details: [...(killer.kernelReport ?? []), ...failures.filter((f) => f !== killer).map((f) => `${f.suite}/${f.name}: ${f.reason}`)],
+    });
+  }
   if (failures.length > 0) {
     return failed("guest", started, `${failures.length} of ${results.length} guest tests failed: ${failures.map((f) => `${f.suite}/${f.name}`).join(", ")}`, {
       output: results,
@@ -62,6 +75,13 @@ export async function runGuestTests(input: GuestRunInput, deps: Deps): Promise<S
   }
   return passed("guest", started, results, { reason: `${results.length} guest tests passed` });
 }
+
+/** How long to wait, once SSH dropped or the command died, for the console to say why. */
+const DEATH_GRACE_MS = 5000;
+/** After a timeout: how long a trivial command may take before the guest counts as stopped. */
+const ALIVE_CHECK_MS = 5000;
+
+type Outcome = CommandResult | GuestEnd | { lost: unknown };
 
 async function runOne(test: GuestTest, input: GuestRunInput, deps: Deps): Promise<TestResult> {
   const { guest, session } = input;
@@ -80,21 +100,88 @@ async function runOne(test: GuestTest, input: GuestRunInput, deps: Deps): Promis
 
   const from = guest.lines.length;
   const endSeen = guest.waitForLine((l) => l.includes(end), (seconds + 10) * 1000 + MARKER_WAIT_MS);
-  const outcome = await Promise.race([
-    session.run(command, (seconds + 5) * 1000, deps.signal),
+  const outcome: Outcome = await Promise.race([
+    session.run(command, (seconds + 5) * 1000, deps.signal).catch((e: unknown) => ({ lost: e })),
     guest.ended.then((e) => e),
   ]);
+  if (deps.signal.aborted) throw new InterruptedError(`interrupted during ${test.suite}/${test.name}`);
 
-  if ("kind" in outcome) {
-    const why = outcome.kind === "fatal" ? `the kernel died: ${outcome.finding.title}` : `QEMU exited (${outcome.exitCode})`;
-    const kernelLog = guest.lines.slice(from);
-    return { ...base(test), status: "fail", reason: why, durationMs: 0, exitCode: null, output: "", kernelLog, findings: findingsFrom(guest, from) };
+  // SSH dropped, QEMU ended, or the command went without an exit code: the kernel may have died under
+  // the test. The console decides; QEMU exits on a panic (-no-reboot), so the report is usually complete.
+  const gone = "lost" in outcome || "kind" in outcome;
+  if (gone || outcome.exitCode === null && !outcome.timedOut) {
+    const report = await kernelReportSince(guest, from, DEATH_GRACE_MS);
+    const ended = await settled(guest.ended, 0);
+    if (report && (report.severity === "fatal" || gone || ended)) {
+      return died(test, report, guest.lines.slice(from).filter((l) => !l.includes(begin)), findingsFrom(guest, from), outcome);
+    }
+    if (gone || ended) {
+      const what = "lost" in outcome ? `SSH lost (${errorText(outcome.lost)})` : "kind" in outcome && outcome.kind === "exited" ? `QEMU exited (${outcome.exitCode})` : "QEMU exited";
+      throw new InfraError(`${what} during ${test.suite}/${test.name}, and the console shows no kernel report (${ended ? "QEMU exited" : "QEMU still running"})`, guest.lines.slice(-10));
+    }
+    // The guest lives on (an oops killed the test's shell, say): judged below, with what the console showed.
   }
+  const result = outcome as CommandResult;
   await Promise.race([endSeen, guest.ended]);
   const to = guest.lines.length;
   const kernelLog = guest.lines.slice(from, to).filter((l) => !l.includes(begin) && !l.includes(end));
   const findings = findingsFrom(guest, from, to);
-  return judge(test, outcome, kernelLog, findings, seconds);
+  const judged = judge(test, result, kernelLog, findings, seconds);
+  if (!result.timedOut) {
+    const report = findings.find((f) => DEATH_KINDS.has(f.kind));
+    return report && judged.status === "fail" ? { ...judged, kernelReport: reportExcerpt(report) } : judged;
+  }
+  // A test that outlived its timeout: did it hang the kernel? Say what the console shows, and stop
+  // the run if the guest no longer answers at all.
+  const report = findings.find(isFailure);
+  const alive = await session.run("true", ALIVE_CHECK_MS, deps.signal).then((r) => r.exitCode === 0, () => false);
+  const shown = report ? `; the console shows ${report.kind}: ${report.title}` : "; nothing on the console";
+  return {
+    ...judged,
+    reason: `${judged.reason}${shown}${alive ? "" : "; the guest no longer answers"}`,
+    ...(report ? { kernelReport: reportExcerpt(report) } : {}),
+    ...(alive ? {} : { guestUnresponsive: true }),
+  };
+}
+
+/** The kernel's own report of its death since line `from`: waits up to `graceMs` for the console. */
+async function kernelReportSince(guest: LiveGuest, from: number, graceMs: number): Promise<Finding | undefined> {
+  const fatalSince = () => {
+    const f = guest.triage.fatal;
+    return f && f.lineIndex >= from ? f : undefined;
+  };
+  if (!fatalSince()) await settled(guest.ended, graceMs);
+  // QEMU gone: a report still collecting its lines is as complete as it will ever be.
+  if (!fatalSince() && (await settled(guest.ended, 0))) guest.triage.finish();
+  return fatalSince() ?? findingsFrom(guest, from).find((f) => DEATH_KINDS.has(f.kind));
+}
+
+/** Reports that mean the kernel, not the test, failed: what a dead or dying kernel prints. */
+const DEATH_KINDS = new Set(["panic", "oops", "bug", "kasan", "kfence", "soft-lockup", "hard-lockup", "rcu-stall", "hung-task"]);
+
+function died(test: GuestTest, report: Finding, kernelLog: string[], findings: Finding[], outcome: Outcome): TestResult {
+  const output = "lost" in outcome || "kind" in outcome ? "" : outcome.stdout + (outcome.stderr ? `\n${outcome.stderr}` : "");
+  return {
+    ...base(test),
+    status: "fail",
+    reason: `the kernel died: ${report.title}`,
+    durationMs: "durationMs" in outcome ? outcome.durationMs : 0,
+    exitCode: null,
+    output,
+    kernelLog,
+    findings: findings.includes(report) ? findings : [...findings, report],
+    kernelDied: true,
+    kernelReport: reportExcerpt(report),
+  };
+}
+
+/** true when `p` settled within `ms`. */
+function settled(p: Promise<unknown>, ms: number): Promise<boolean> {
+  return Promise.race([p.then(() => true), new Promise<boolean>((r) => setTimeout(() => r(false), ms).unref())]);
+}
+
+function errorText(e: unknown): string {
+  return e instanceof Error ? e.message : String(e);
 }
 
 function findingsFrom(guest: LiveGuest, from: number, to = Number.POSITIVE_INFINITY): Finding[] {

@@ -1,0 +1,68 @@
+// A kernel that dies or hangs under a guest test, end to end on the real kernel (LKDTM provokes it): the
+// test that was running is failed with the kernel's report as its reason, later tests are not run, the
+// run is a regression (exit 1), never infrastructure, and a bisection hunting that test names the patch.
+import { existsSync, readFileSync } from "node:fs";
+import { join } from "node:path";
+import { execa } from "execa";
+import { describe, expect, it } from "vitest";
+import { repoRoot } from "../../harness/lib/paths.ts";
+
+async function cli(...args: string[]) {
+  const r = await execa("npx", ["tsx", "harness/cli/main.ts", ...args], { cwd: repoRoot, reject: false, all: true, env: { CI: "1" } });
+  const output = r.all ?? "";
+  return { exitCode: r.exitCode ?? -1, output, runDir: /run folder: (.*)/.exec(output)?.[1]?.trim() ?? "" };
+}
+const fixture = (...p: string[]) => join(repoRoot, "test/fixtures", ...p);
+const results = (runDir: string) => JSON.parse(readFileSync(join(runDir, "results.json"), "utf8"));
+type T = { suite: string; name: string; status: string; reason?: string; findings: { kind: string; title: string }[]; kernelReport?: string[] };
+
+describe("a kernel that dies during a guest test", () => {
+  it("a panic: that test fails with the panic as its reason, the next is not run, exit 1", async () => {
+    const run = await cli("boot-test", "--tests", fixture("guest-tests/kernel-dies"));
+    expect(run.exitCode, run.output).toBe(1);
+    expect(run.output).toMatch(/guest: kernel-dies\/panics: the kernel died: Kernel panic - not syncing: dumptest/);
+    const r = results(run.runDir);
+    const byName = Object.fromEntries(r.tests.map((t: T) => [t.name, t]));
+    expect(byName.before.status).toBe("pass");
+    expect(byName.panics).toMatchObject({ status: "fail", reason: "the kernel died: Kernel panic - not syncing: dumptest" });
+    expect(byName.panics.findings.map((f: T["findings"][0]) => f.kind)).toContain("panic");
+    expect(byName.panics.kernelReport.join("\n")).toMatch(/lkdtm/);
+    expect(byName.after).toMatchObject({ status: "skip", reason: "not run (the kernel died in kernel-dies/panics)" });
+    // the stack of the report, decoded to file:line by the tree's decode_stacktrace.sh
+    expect(readFileSync(join(run.runDir, "decoded-stack.txt"), "utf8")).toMatch(/lkdtm\S* \(drivers\/misc\/lkdtm\/\S+\.c:\d+/);
+    expect(r.stages.find((s: { stage: string }) => s.stage === "guest").status).toBe("fail");
+  });
+
+  it("an oops without oops=panic: that test fails with the oops, the kernel lives on and the next test runs", async () => {
+    const run = await cli("boot-test", "--machine", fixture("machines/virt-smmuv3-oops-survives.yaml"), "--tests", fixture("guest-tests/kernel-oops"));
+    expect(run.exitCode, run.output).toBe(1);
+    const byName = Object.fromEntries(results(run.runDir).tests.map((t: T) => [t.name, t]));
+    expect(byName.oopses.status).toBe("fail");
+    expect(byName.oopses.reason).toMatch(/the kernel logged .*(NULL pointer|Oops)/);
+    expect(byName.oopses.kernelReport.join("\n")).toMatch(/lkdtm/);
+    expect(byName.after.status).toBe("pass");
+  });
+
+  it("a test that hangs in the kernel: its timeout fires and the console's soft lockup is the reason", async () => {
+    const run = await cli("boot-test", "--tests", fixture("guest-tests/kernel-hangs"));
+    expect(run.exitCode, run.output).toBe(1);
+    const t = results(run.runDir).tests[0] as T;
+    expect(t.status).toBe("fail");
+    expect(t.reason).toMatch(/^timed out after 30 s; the console shows soft-lockup: .*soft lockup/);
+    expect(t.findings.map((f) => f.kind)).toContain("soft-lockup");
+  });
+
+  it("bisect hunting the test the kernel died in names the patch that made it die", async () => {
+    const series = fixture("series/bisect-test-crash");
+    const failing = await cli("boot-test", "--series", series, "--tests", "baseline", "--quiet");
+    expect(failing.exitCode, failing.output).toBe(1);
+    const died = results(failing.runDir).tests.find((t: T) => t.name === "aes-cbc-kat");
+    expect(died.reason).toMatch(/^the kernel died: /);
+    const run = await cli("bisect", "--series", series, "--tests", "baseline", "--hunt", "test:baseline/aes-cbc-kat", "--quiet");
+    expect(run.exitCode, run.output).toBe(0);
+    const r = JSON.parse(readFileSync(join(run.runDir, "results.json"), "utf8"));
+    expect(r.firstBad.subject).toBe("crypto: virtio - store through a NULL pointer on encrypt (test fixture)");
+    expect(r.steps.every((s: { verdict: string }) => s.verdict !== "skip")).toBe(true);
+    expect(existsSync(join(run.runDir, "bisect.log"))).toBe(true);
+  });
+});

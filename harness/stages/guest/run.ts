@@ -122,7 +122,8 @@ async function runOne(test: GuestTest, input: GuestRunInput, deps: Deps): Promis
     // The guest lives on (an oops killed the test's shell, say): judged below, with what the console showed.
   }
   const result = outcome as CommandResult;
-  await Promise.race([endSeen, guest.ended]);
+  // A test cut off by the harness's timer may never write its end marker: wait only briefly for it.
+  await Promise.race([endSeen, guest.ended, ...(result.timedOut ? [settled(new Promise(() => {}), MARKER_WAIT_MS)] : [])]);
   const to = guest.lines.length;
   const kernelLog = guest.lines.slice(from, to).filter((l) => !l.includes(begin) && !l.includes(end));
   const findings = findingsFrom(guest, from, to);
@@ -133,13 +134,15 @@ async function runOne(test: GuestTest, input: GuestRunInput, deps: Deps): Promis
   }
   // A test that outlived its timeout: did it hang the kernel? Say what the console shows, and stop
   // the run if the guest no longer answers at all.
-  const report = findings.find(isFailure);
+  // The kernel's own word on the hang, completed or still being printed (a stall's stack trace).
+  const pending = guest.triage.pending();
+  const report = findings.find((f) => DEATH_KINDS.has(f.kind)) ?? (pending && DEATH_KINDS.has(pending.kind) ? pending : undefined) ?? findings.find(isFailure);
   const alive = await session.run("true", ALIVE_CHECK_MS, deps.signal).then((r) => r.exitCode === 0, () => false);
   const shown = report ? `; the console shows ${report.kind}: ${report.title}` : "; nothing on the console";
   return {
     ...judged,
     reason: `${judged.reason}${shown}${alive ? "" : "; the guest no longer answers"}`,
-    ...(report ? { kernelReport: reportExcerpt(report) } : {}),
+    ...(report ? { kernelReport: reportExcerpt(report), findings: findings.includes(report) ? findings : [...findings, report] } : {}),
     ...(alive ? {} : { guestUnresponsive: true }),
   };
 }

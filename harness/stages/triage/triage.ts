@@ -125,6 +125,14 @@ export class ConsoleTriage {
     return completed;
   }
 
+  /**
+   * The report still collecting its lines, as a finding so far, without closing it: what the console
+   * shows now, e.g. a stall report whose stack is still being printed when a test's timeout fires.
+   */
+  pending(): Finding | undefined {
+    return this.open ? this.build(this.open) : undefined;
+  }
+
   /** End of the console: completes a report still collecting its lines. */
   finish(): Finding[] {
     return this.open ? [this.close()] : [];

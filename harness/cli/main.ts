@@ -1,6 +1,8 @@
 // The CLI: parse arguments, run one command, map the outcome to an exit code. The single top-level
 // error handler lives here; signals are ours (listr2 does not register its own).
 import { existsSync } from "node:fs";
+import { isAbsolute, resolve } from "node:path";
+import { pruneRuns, replayContext, replaySteps } from "../commands/replay.ts";
 import { Command, Option } from "commander";
 import { ExitCode, exitCodeFor, HarnessError, UsageError } from "../lib/errors.ts";
 import { killAllChildren } from "../lib/exec.ts";
@@ -94,6 +96,7 @@ function rendererFor(opts: Record<string, unknown>) {
 function runCommand(command: CommandName, opts: Record<string, unknown>): Promise<number> {
   return runWithSignals(async (signal) => {
     const ctx = createContext(command, overridesFrom(opts), signal);
+    ctx.commandLine = commandLine();
     await runSteps(stepsFor(command), ctx, rendererFor(opts));
     const verdict = finishRun(ctx, command);
     for (const line of summaryLines(ctx, verdict)) process.stdout.write(`${line}\n`);
@@ -111,6 +114,16 @@ function adHocSeries(opts: Record<string, unknown>): AdHocSeries[] {
     return { git: m[1] ?? process.cwd(), range: m[2]! };
   });
   return [...mboxes, ...lore, ...ranges];
+}
+
+/**
+ * The command line as typed, for reproduce.sh: `npm run <command> -- <args>`, every argument that names
+ * an existing file or folder made absolute (we run in the folder the user typed it in, see main).
+ */
+function commandLine(): string[] {
+  const [command, ...args] = process.argv.slice(2);
+  const absolute = (a: string) => (!a.startsWith("-") && !isAbsolute(a) && existsSync(a) ? resolve(a) : a);
+  return ["npm", "run", command!, "--", ...args.map((a) => (a.includes("=") && a.startsWith("--") ? a.replace(/=(.*)$/, (_, v: string) => `=${absolute(v)}`) : absolute(a)))];
 }
 
 async function main(argv: string[]): Promise<number> {
@@ -177,6 +190,31 @@ async function main(argv: string[]): Promise<number> {
       ),
     );
   });
+  program
+    .command("replay")
+    .description("boot exactly what a run folder records (kernel, initramfs, QEMU from the store) and run its guest tests again, no build")
+    .argument("<run-folder>", "runs/<id> of the run to replay")
+    .addOption(new Option("--quiet", "plain progress lines even on a terminal"))
+    .action(async (runDir: string, opts) => {
+      exitCode = await runWithSignals(async (signal) => {
+        const ctx = replayContext(runDir, signal);
+        ctx.commandLine = commandLine();
+        await runSteps(replaySteps, ctx, rendererFor(opts));
+        const verdict = finishRun(ctx, "replay");
+        for (const line of summaryLines(ctx, verdict)) process.stdout.write(`${line}\n`);
+        return verdict.exitCode;
+      });
+    });
+  program
+    .command("prune")
+    .description("delete all but the newest run folders, and the stored artifacts no kept run names")
+    .option("--keep <n>", "run folders to keep", count, 20)
+    .action((opts) => {
+      const r = pruneRuns(opts.keep as number);
+      process.stdout.write(
+        `kept ${r.kept.length} run folders; removed ${r.removedRuns.length} run folders and ${r.removedArtifacts.length} stored artifacts (${(r.bytes / 2 ** 20).toFixed(1)} MiB)\n`,
+      );
+    });
   try {
     await program.parseAsync(argv);
   } catch (e) {

@@ -4,7 +4,8 @@ import { SshSession } from "../lib/ssh.ts";
 import { failed, passed } from "../lib/stage.ts";
 import { runGuestTests } from "../stages/guest/run.ts";
 import { bootGuest } from "../stages/qemu/boot.ts";
-import { buildRootfs } from "../stages/rootfs/rootfs.ts";
+import { authorizedKeyParam, buildRootfs } from "../stages/rootfs/rootfs.ts";
+import { recordArtifact } from "./artifacts.ts";
 import { treeStateId, type TreeState } from "../lib/git.ts";
 import { decodeStack } from "../stages/triage/decode.ts";
 import { reportExcerpt } from "../stages/triage/triage.ts";
@@ -14,8 +15,6 @@ export const bootSteps: Step[] = [
   {
     title: "Rootfs",
     run: async (ctx, progress) => {
-      const keyFile = ctx.run.file("id_ed25519");
-      await ctx.deps.exec("ssh-keygen", ["-q", "-t", "ed25519", "-N", "", "-C", `wdh-${ctx.run.id}`, "-f", keyFile], { signal: ctx.deps.signal });
       const r = await buildRootfs(
         {
           buildDir: ctx.build!.buildDir,
@@ -23,28 +22,37 @@ export const bootSteps: Step[] = [
           headersId: `${uapiStateId(ctx.series!.state)}:${ctx.config!.key}`,
           crossCompile: ctx.job.profile.toolchain.crossCompile,
           suites: ctx.job.suites,
-          authorizedKey: readFileSync(`${keyFile}.pub`, "utf8"),
-          runDir: ctx.run.dir,
           logFile: ctx.run.file("rootfs.log"),
         },
         { ...ctx.deps, progress },
       );
       ctx.rootfs = r.output;
-      if (r.output) ctx.run.set("rootfs", { debs: r.output.debs, parts: r.output.parts, tests: r.output.tests.map((t) => `${t.suite}/${t.name}`) });
+      if (r.output) {
+        ctx.run.set("rootfs", { debs: r.output.debs, parts: r.output.parts, tests: r.output.tests.map((t) => `${t.suite}/${t.name}`) });
+        recordArtifact(ctx, "initramfs", { path: r.output.initrd, sha256: r.output.initrdSha256 });
+        // What a replay runs again: each test as it was built into that initramfs.
+        ctx.run.set("guestTests", r.output.tests);
+      }
       return r;
     },
   },
   {
     title: "Boot",
     run: async (ctx, progress) => {
+      // A key pair per run; the guest gets the public half on the kernel command line.
+      const keyFile = ctx.run.file("id_ed25519");
+      await ctx.deps.exec("ssh-keygen", ["-q", "-t", "ed25519", "-N", "", "-C", `wdh-${ctx.run.id}`, "-f", keyFile], { signal: ctx.deps.signal });
+      const machine = { ...ctx.job.machine, binary: ctx.qemuBinary ?? ctx.job.machine.binary };
+      ctx.run.set("machineDef", machine);
       const r = await bootGuest(
         {
-          // The QEMU the harness built for this machine, or the machine's binary on the host.
-          machine: ctx.qemu?.build ? { ...ctx.job.machine, binary: ctx.qemu.build.binary } : ctx.job.machine,
-          kernel: ctx.build!.image,
+          // The QEMU the harness built for this machine (from the store), or the machine's binary on the host.
+          machine,
+          kernel: ctx.kernelImage ?? ctx.build!.image,
           initrd: ctx.rootfs!.initrd,
           consoleLog: ctx.run.file("console.log"),
           bootTimeoutMs: ctx.job.profile.timeouts.boot * 1000,
+          append: [authorizedKeyParam(readFileSync(`${keyFile}.pub`, "utf8"))],
         },
         { ...ctx.deps, progress },
       );
@@ -56,7 +64,7 @@ export const bootSteps: Step[] = [
       if (r.status === "fail") {
         // Where a kernel died, its stack decoded against this vmlinux.
         const fatal = r.details ?? [];
-        const decoded = await decodeStack(fatal, ctx.build!.vmlinux, ctx.build!.treeDir, ctx.deps.exec);
+        const decoded = await decodeStack(fatal, ctx.vmlinux ?? ctx.build!.vmlinux, ctx.build!.treeDir, ctx.deps.exec);
         if (decoded) {
           writeFileSync(ctx.run.file("decoded-stack.txt"), decoded.join("\n") + "\n");
           return { ...r, details: decoded };
@@ -96,7 +104,7 @@ export const bootSteps: Step[] = [
       // A test the kernel died in (or hung in): its report decoded to file:line where vmlinux has line info.
       const killer = r.output?.find((t) => t.kernelReport && t.status === "fail");
       if (killer?.kernelReport) {
-        const decoded = await decodeStack(killer.kernelReport, ctx.build!.vmlinux, ctx.build!.treeDir, ctx.deps.exec);
+        const decoded = await decodeStack(killer.kernelReport, ctx.vmlinux ?? ctx.build!.vmlinux, ctx.build!.treeDir, ctx.deps.exec);
         if (decoded) {
           killer.kernelReport = decoded;
           writeFileSync(ctx.run.file("decoded-stack.txt"), decoded.join("\n") + "\n");

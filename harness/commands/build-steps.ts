@@ -17,6 +17,7 @@ import { skipped } from "../lib/stage.ts";
 import { prepareTree } from "../stages/tree/tree.ts";
 import { checkHost, requiredTools } from "../stages/host/host.ts";
 import type { Context, Step } from "./context.ts";
+import { keepKernel } from "./artifacts.ts";
 
 /** One build dir per tree: a tree the harness extracted (also when given with --tree) has a named one. */
 export function buildDirFor(treePath: string, arch: string): string {
@@ -145,6 +146,7 @@ export const buildSteps: Step[] = [
       if (r.output) {
         const { treeDir: _t, ...artifacts } = r.output;
         ctx.run.set("kernel", { release: r.output.kernelRelease, ...artifacts });
+        await keepKernel(ctx);
       }
       return r;
     },
@@ -160,8 +162,17 @@ function lockBuildDir<T>(buildDir: string, ctx: Context, progress: (m: string) =
   return withLock(`${buildDir}.lock`, fn, { signal: ctx.deps.signal, onWait: () => progress(`waiting for another run using ${buildDir}`) });
 }
 
+/** The built files: from the artifact store where kept there (immutable, so safe to hard-link), else the build dir. */
 export function artifactPaths(ctx: Context): Record<string, string> {
   const b = ctx.build!;
-  return { Image: b.image, vmlinux: b.vmlinux, "System.map": b.systemMap, ".config": b.dotConfig, "uapi headers": b.uapiInclude };
+  const stored = (ctx.run.manifest.artifacts ?? {}) as Record<string, { path: string } | undefined>;
+  const pick = (name: string, fallback: string) => stored[name]?.path ?? fallback;
+  return {
+    Image: pick("Image", b.image),
+    vmlinux: pick("vmlinux", b.vmlinux),
+    "System.map": pick("System.map", b.systemMap),
+    ".config": pick(".config", b.dotConfig),
+    "uapi headers": b.uapiInclude,
+  };
 }
 

@@ -28,6 +28,8 @@ export interface QemuState {
 
 export interface Context {
   job: Job;
+  /** How the run was started (`npm run boot-test -- ...`, paths absolute), for reproduce.sh. */
+  commandLine?: string[];
   run: RunFolder;
   deps: Deps;
   tree?: KernelTree;
@@ -45,6 +47,10 @@ export interface Context {
   checkpatch?: CheckpatchVerdict[];
   config?: KernelConfig;
   qemu?: QemuState;
+  /** The kernel Image, vmlinux and QEMU binary as kept in the artifact store (what the boot uses). */
+  kernelImage?: string;
+  vmlinux?: string;
+  qemuBinary?: string;
   build?: BuildArtifacts;
   rootfs?: Rootfs;
   guest?: LiveGuest;

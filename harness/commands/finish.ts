@@ -3,6 +3,7 @@
 import { chmodSync, writeFileSync } from "node:fs";
 import { ExitCode, exitCodeFor, HarnessError } from "../lib/errors.ts";
 import { shellQuote } from "../lib/exec.ts";
+import { repoRoot } from "../lib/paths.ts";
 import { kernelMakeArgs, kernelMakeEnv } from "../stages/build/make.ts";
 import { qemuBuildEnv } from "../stages/qemu-build/build.ts";
 import { writeResults, type RunResults } from "../stages/report/results.ts";
@@ -79,7 +80,17 @@ export function finishRun(ctx: Context, command: string): Verdict {
 
 function writeReproduce(ctx: Context, command: string): void {
   const q = (argv: string[]) => argv.map(shellQuote).join(" ");
-  const lines = ["#!/bin/sh", `# Reproduces run ${ctx.run.id}.`, "# With the harness:", `#   npm run ${command} -- --profile ${shellQuote(ctx.job.profileFile)}`, "# By hand:", "set -e"];
+  const harnessLine = ctx.commandLine ? q(ctx.commandLine) : `npm run ${command} -- --profile ${shellQuote(ctx.job.profileFile)}`;
+  const lines = [
+    "#!/bin/sh",
+    `# Reproduces run ${ctx.run.id}.`,
+    "# With the harness, as it was started (the tree, series and QEMU as they are now):",
+    `#   cd ${shellQuote(repoRoot)} && ${harnessLine}`,
+    "# Exactly what it booted (kernel, initramfs and QEMU kept in the artifact store), no build:",
+    `#   cd ${shellQuote(repoRoot)} && npm run replay -- ${shellQuote(ctx.run.dir)}`,
+    "# By hand:",
+    "set -e",
+  ];
   const { tree, series, build, job } = ctx;
   if (tree && series && ctx.buildDir) {
     const buildDir = ctx.buildDir;
@@ -109,7 +120,13 @@ function writeReproduce(ctx: Context, command: string): void {
   }
   if (build && ctx.guest) {
     lines.push(`# boot (the guest prints WDH-READY once dropbear listens; the run's key is ${ctx.run.file("id_ed25519")})`, q(ctx.guest.argv));
-    lines.push(`# in another terminal: ssh -i ${shellQuote(ctx.run.file("id_ed25519"))} -p ${ctx.guest.sshPort} -o StrictHostKeyChecking=no root@127.0.0.1`);
+    // The guest's host key was pinned from its console; the same check by hand, with a known_hosts file.
+    const knownHosts = ctx.run.file("known_hosts");
+    writeFileSync(knownHosts, `[127.0.0.1]:${ctx.guest.sshPort} ${ctx.guest.hostKey}\n`);
+    lines.push(
+      `# in another terminal (the guest makes a new host key at each boot: replace known_hosts' key with the one it prints after WDH-HOSTKEY):`,
+      `#   ssh -i ${shellQuote(ctx.run.file("id_ed25519"))} -p ${ctx.guest.sshPort} -o UserKnownHostsFile=${shellQuote(knownHosts)} -o StrictHostKeyChecking=yes root@127.0.0.1`,
+    );
   }
   const file = ctx.run.file("reproduce.sh");
   writeFileSync(file, lines.join("\n") + "\n");

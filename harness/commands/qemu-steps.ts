@@ -13,6 +13,7 @@ import { materializeSeries } from "../stages/series/sources.ts";
 import { UsageError } from "../lib/errors.ts";
 import { relative } from "node:path";
 import type { Step } from "./context.ts";
+import { keepQemu } from "./artifacts.ts";
 
 const NO_QEMU_BUILD = "the machine runs QEMU from the host";
 
@@ -92,6 +93,7 @@ export const qemuSteps: Step[] = [
       );
       ctx.qemu.build = r.output;
       if (r.output) {
+        await keepQemu(ctx);
         const { upToDate, reconfigured, ...rest } = r.output;
         ctx.run.set("qemuBuild", { ...rest, upToDate, reconfigured });
       }

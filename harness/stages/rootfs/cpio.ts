@@ -1,6 +1,6 @@
 // newc archives through the kernel's own usr/gen_init_cpio: it takes a list of entries, so device
 // nodes and root ownership need no root on the host.
-import { lstatSync, readdirSync, readlinkSync, writeFileSync } from "node:fs";
+import { rmSync, lstatSync, readdirSync, readlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import type { Exec } from "../../lib/exec.ts";
 
@@ -66,5 +66,9 @@ export async function writeCpio(genInitCpio: string, entries: CpioEntry[], outpu
   const list = `${output}.list`;
   writeFileSync(list, withParents(entries).map(cpioListLine).join("\n") + "\n");
   // -t 0: fixed mtimes, so the same inputs give the same archive
-  await exec(genInitCpio, ["-t", "0", list], { stdoutFile: output, signal });
+  try {
+    await exec(genInitCpio, ["-t", "0", list], { stdoutFile: output, signal });
+  } finally {
+    rmSync(list, { force: true });
+  }
 }

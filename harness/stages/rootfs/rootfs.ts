@@ -1,13 +1,15 @@
-// Stage "rootfs": the initramfs, as three newc archives concatenated (the kernel unpacks them in turn):
+// Stage "rootfs": the initramfs, as two newc archives concatenated (the kernel unpacks them in turn):
 //   base  busybox-static + dropbear + its libraries (arm64 .debs) + /init   cached by the .debs and overlay
 //   tests the compiled guest test suites under /opt/wdh                      cached by the suites
-//   run   this run's SSH authorized key                                      made per run (a few bytes)
-// so a new run rewrites only the last, tiny part.
-import { createReadStream, createWriteStream, existsSync, readFileSync, writeFileSync } from "node:fs";
-import { join } from "node:path";
+// kept in the artifact store under its content hash, so runs share one file and a run folder can name it
+// for good. The run's SSH key is not in it: /init takes it from the kernel command line
+// (wdh.authorized_key=, see authorizedKeyParam), so the same initramfs serves every run and a replay.
+import { createReadStream, createWriteStream, existsSync, readFileSync } from "node:fs";
+import { basename, join } from "node:path";
 import { pipeline } from "node:stream/promises";
 import { writeAtomically } from "../../lib/atomic.ts";
 import { cacheDir, repoRoot, sha256, shortHash } from "../../lib/paths.ts";
+import { keep, type Stored } from "../../lib/store.ts";
 import { failed, passed, type Deps, type StageResult } from "../../lib/stage.ts";
 import { compileSuites, type GuestTest, type Suite } from "../guest/suites.ts";
 import { entriesFromDir, writeCpio, type CpioEntry } from "./cpio.ts";
@@ -23,13 +25,13 @@ export interface RootfsInput {
   headersId: string;
   crossCompile: string;
   suites: Suite[];
-  authorizedKey: string;
-  runDir: string;
   logFile: string;
 }
 
 export interface Rootfs {
+  /** The initramfs in the artifact store. */
   initrd: string;
+  initrdSha256: string;
   parts: { name: string; path: string; cached: boolean }[];
   tests: GuestTest[];
   debs: string[];
@@ -51,40 +53,45 @@ export async function buildRootfs(input: RootfsInput, deps: Deps): Promise<Stage
   const testsCached = existsSync(testsPath);
   if (!testsCached) await writeAtomically(testsPath, (tmp) => writeCpio(genInitCpio, entriesFromDir(compiled.compiled.dir, "/opt/wdh"), tmp, exec));
 
-  const runPath = join(input.runDir, "run.cpio");
-  const keys = join(input.runDir, "authorized_keys");
-  writeFileSync(keys, `${input.authorizedKey.trim()}\n`);
-  await writeCpio(
-    genInitCpio,
-    [
-      { type: "dir", name: "/root", mode: 0o700 },
-      { type: "dir", name: "/root/.ssh", mode: 0o700 },
-      { type: "file", name: "/root/.ssh/authorized_keys", source: keys, mode: 0o600 },
-    ],
-    runPath,
-    exec,
-  );
-
-  const initrd = join(input.runDir, "initramfs.cpio");
-  const out = createWriteStream(initrd);
-  for (const part of [base.path, testsPath, runPath]) await pipeline(createReadStream(part), out, { end: false });
-  await new Promise<void>((resolve, reject) => out.end((e?: Error | null) => (e ? reject(e) : resolve())));
-
+  const initrd = await combined([base.path, testsPath]);
   return passed(
     "rootfs",
     started,
     {
-      initrd,
+      initrd: initrd.path,
+      initrdSha256: initrd.sha256,
       parts: [
         { name: "base", path: base.path, cached: base.cached },
         { name: "tests", path: testsPath, cached: testsCached },
-        { name: "run", path: runPath, cached: false },
       ],
       tests: compiled.compiled.tests,
       debs: debs.map((d) => d.file),
     },
     { logFile: input.logFile, reason: `${debs.length} packages, ${compiled.compiled.tests.length} guest tests` },
   );
+}
+
+/** The parts concatenated once per combination, then kept in the store (a 13 MB file shared by runs). */
+async function combined(parts: string[]): Promise<Stored> {
+  const path = join(cacheDir("rootfs"), `initramfs-${shortHash(parts.map((p) => basename(p)).join(" "))}.cpio`);
+  if (!existsSync(path)) {
+    await writeAtomically(path, async (tmp) => {
+      const out = createWriteStream(tmp);
+      for (const part of parts) await pipeline(createReadStream(part), out, { end: false });
+      await new Promise<void>((resolve, reject) => out.end((e?: Error | null) => (e ? reject(e) : resolve())));
+    });
+  }
+  return keep(path, "initramfs.cpio");
+}
+
+/**
+ * The kernel parameter that carries the run's SSH public key to /init ("ssh-ed25519 AAAA... comment"
+ * becomes wdh.authorized_key=ssh-ed25519:AAAA...): a public key, so the command line is a fine place.
+ */
+export function authorizedKeyParam(publicKey: string): string {
+  const [type, key] = publicKey.trim().split(/\s+/);
+  if (!type || !key || !/^[\w.@-]+$/.test(type) || !/^[A-Za-z0-9+/=]+$/.test(key)) throw new Error(`not an OpenSSH public key: ${publicKey.slice(0, 40)}`);
+  return `wdh.authorized_key=${type}:${key}`;
 }
 
 /** What of the unpacked packages goes into the guest: programs and shared libraries, no docs or locales. */

@@ -47,13 +47,16 @@ describe("qemuArgv", () => {
     expect(argv[argv.indexOf("-cpu") + 1]).toBe("cortex-a57");
     const devices = argv.filter((_, i) => argv[i - 1] === "-device");
     const port = devices.findIndex((d) => d.startsWith("pcie-root-port,id=rp0"));
-    const user = devices.findIndex((d) => d.includes("id=crypto1"));
+    const user = devices.findIndex((d) => d.includes("id=crypto2"));
     expect(port).toBeGreaterThan(-1);
     expect(user).toBeGreaterThan(port); // the port must exist before a device names it as its bus
     expect(devices[user]).toContain("bus=rp0,addr=0x0");
     expect(devices[user]).toContain("pasid-width=20");
-    expect(argv).toContain("cryptodev-backend-builtin,id=crypto1-backend,queues=4");
-    expect(argv[argv.indexOf("-append") + 1]).toContain("virtio_crypto.uacce_devices=0000:01:00.0");
+    expect(argv).toContain("cryptodev-backend-builtin,id=crypto2-backend,queues=4");
+    // the one-process device stays where the default machine has it
+    expect(devices).toContain("virtio-crypto-pci,id=crypto1,cryptodev=crypto1-backend,addr=0x3,iommu_platform=on,disable-legacy=on,page-per-vq=on");
+    expect(argv[argv.indexOf("-append") + 1]).toContain("virtio_crypto.uacce_devices=0000:00:03.0");
+    expect(argv[argv.indexOf("-append") + 1]).toContain("pci=config_acs=1x1xx@0000:00:04.0");
     expect(sva.qemu?.source).toMatchObject({ debian: "qemu", version: "1:10.2.2+ds-1", suite: "sid" });
   });
 });

@@ -25,10 +25,10 @@ describe("replay and reproduce", () => {
     expect(readFileSync(join(first.runDir, "reproduce.sh"), "utf8")).toMatch(/npm run boot-test -- --tests baseline --quiet/);
 
     // another series on the same tree: the build dir now holds another kernel
-    const other = await cli("build-kernel", "--series", otherSeries, "--quiet");
+    const other = await cli("build-kernel", "--series", otherSeries, "--tests", "baseline", "--quiet");
     expect(other.exitCode, other.output).toBe(0);
     expect(json(other.runDir).artifacts.Image.sha256).not.toBe(firstImage.sha256);
-    expect(readFileSync(join(other.runDir, "reproduce.sh"), "utf8")).toContain(`npm run build-kernel -- --series ${otherSeries} --quiet`);
+    expect(readFileSync(join(other.runDir, "reproduce.sh"), "utf8")).toContain(`npm run build-kernel -- --series ${otherSeries} --tests baseline --quiet`);
 
     const replay = await cli("replay", first.runDir, "--quiet");
     expect(replay.exitCode, replay.output).toBe(0);

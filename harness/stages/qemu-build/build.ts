@@ -43,8 +43,6 @@ export interface QemuBuild {
 const STAMP = ".wdh-qemu-stamp";
 const CONFIGURE_STAMP = ".wdh-qemu-configure";
 const LAST_LOG = ".wdh-last-build.log";
-/** The HEAD the build dir was last built from: tells which build files a checkout changed. */
-const BUILT_HEAD = ".wdh-qemu-head";
 export const QEMU_BINARY = "qemu-system-aarch64";
 
 /**
@@ -99,7 +97,7 @@ export async function buildQemu(input: QemuBuildInput, deps: Deps): Promise<Stag
         writeFileSync(join(input.buildDir, CONFIGURE_STAMP), configureKey);
         reconfigured = true;
       }
-      if (!reconfigured) await keepWerror(input, deps);
+      await keepWerror(input, deps);
       let lastShown = -1;
       const began = performance.now();
       await deps.exec(ninja[0]!, ninja.slice(1), {
@@ -129,7 +127,6 @@ export async function buildQemu(input: QemuBuildInput, deps: Deps): Promise<Stag
       });
     }
     writeFileSync(stampFile, key);
-    writeFileSync(join(input.buildDir, BUILT_HEAD), input.state.head);
     copyFileSync(input.logFile, join(input.buildDir, LAST_LOG));
   } else {
     writeFileSync(input.logFile, `# up to date: the tree, configure line and compiler match the last build in ${input.buildDir}; ninja not run\n`, { flag: "a" });
@@ -150,22 +147,21 @@ export async function buildQemu(input: QemuBuildInput, deps: Deps): Promise<Stag
 }
 
 /**
- * When a checkout changed a meson.build, ninja regenerates the build first, and meson 1.7 then brings
- * back QEMU's project default werror=true although configure said --disable-werror (seen here: every
- * compile command gains -Werror, so ccache misses all of them and a warning breaks the build). Regenerate
- * it ourselves with the configure line's choice, before ninja would.
+ * QEMU's configure writes `werror = true` into its meson native file (build/config-meson.cross) for a
+ * source that is a git repository, as the harness's trees are; --disable-werror only sets -Dwerror=false
+ * on meson's command line, and when a checkout touches a meson.build, ninja's regeneration re-reads the
+ * native file and werror comes back (seen with meson 1.7: -Werror on every compile command, so every
+ * ccache lookup misses and any warning breaks the build). Take the line out when the configure line says
+ * --disable-werror, and tell meson again.
  */
 async function keepWerror(input: QemuBuildInput, deps: Deps): Promise<void> {
-  const werror = input.configure.includes("--disable-werror") ? "false" : input.configure.includes("--enable-werror") ? "true" : undefined;
-  const headFile = join(input.buildDir, BUILT_HEAD);
-  if (!werror || !existsSync(headFile)) return;
-  const last = readFileSync(headFile, "utf8").trim();
-  const diff = await deps.exec("git", ["diff", "--name-only", last, "--"], { cwd: input.treeDir, allowFailure: true, signal: deps.signal });
-  const changed = [...diff.stdout.split("\n"), ...(input.state.changed ?? [])];
-  if (diff.exitCode === 0 && !changed.some((f) => /(^|\/)(meson\.build|meson_options\.txt|meson\.options)$/.test(f.trim()))) return;
+  const nativeFile = join(input.buildDir, "config-meson.cross");
+  if (!input.configure.includes("--disable-werror") || !existsSync(nativeFile)) return;
+  const text = readFileSync(nativeFile, "utf8");
+  if (!/^werror = true$/m.test(text)) return;
+  writeFileSync(nativeFile, text.replace(/^werror = true\n/m, ""));
   const meson = existsSync(join(input.buildDir, "pyvenv/bin/meson")) ? join(input.buildDir, "pyvenv/bin/meson") : "meson";
-  deps.progress(`meson configure -Dwerror=${werror} (build files changed)`);
-  await deps.exec(meson, ["configure", `-Dwerror=${werror}`], { cwd: input.buildDir, env: qemuBuildEnv(input.ccache), signal: deps.signal, logFile: input.logFile });
+  await deps.exec(meson, ["configure", "-Dwerror=false"], { cwd: input.buildDir, env: qemuBuildEnv(input.ccache), signal: deps.signal, logFile: input.logFile });
 }
 
 /** Compiler paths are relative to the build dir: show them relative to the QEMU tree. */

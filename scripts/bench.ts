@@ -1,4 +1,4 @@
-// npm run bench [-- --skip-cold | --only-cold] [--repeat N] [--no-qemu]
+// npm run bench [-- --skip-cold | --only-cold] [--repeat N] [--no-qemu | --only-qemu]
 // Prints the figures the harness is held to, each next to the same step done by hand (plain make,
 // qemu-system-aarch64, ssh) on this machine. Not a test: it measures and prints.
 import { appendFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
@@ -27,6 +27,7 @@ const skipCold = args.includes("--skip-cold");
 const onlyCold = args.includes("--only-cold");
 const repeat = Number(args[args.indexOf("--repeat") + 1]) || 3;
 const withQemu = !args.includes("--no-qemu");
+const onlyQemu = args.includes("--only-qemu");
 const exec = createExec();
 const deps: Deps = { exec, signal: new AbortController().signal, progress: () => {} };
 const fragments = ["base", "ssh", "pci-virtio", "iommu", "crypto", "uacce", "debug"].map((f) => join(repoRoot, "kernel-config", `${f}.config`));
@@ -57,6 +58,11 @@ const make = (tree: string, buildDir: string, targets: string[], ccache: boolean
     env: kernelMakeEnv({ ...defaultToolchain, ccache }),
   });
 
+if (onlyQemu) {
+  await qemuRows();
+  printTable();
+  process.exit(0);
+}
 const tree = (await prepareTree({ kind: "debian", package: "linux-source-6.12" }, deps)).output!;
 console.log(`tree ${tree.description}, ${nproc} cores\n`);
 

@@ -52,7 +52,7 @@ export const qemuSteps: Step[] = [
         { treeDir: tree.path, managed: tree.managed, baseCommit: tree.baseCommit, patches: materialized.flatMap((m) => m.patches), logFile: ctx.run.file("qemu-series.log") },
         deps,
       );
-      if (!r.output) return r;
+      if (!r.output) return { ...r, stage: "qemu-series" };
       ctx.qemu.series = r.output;
       const patches = r.output.patches;
       let reason = r.reason;
@@ -69,7 +69,7 @@ export const qemuSteps: Step[] = [
         baseCheck,
         patches: patches.map((p) => ({ ...p, checkpatch: ctx.qemu!.checkpatch?.find((v) => v.file === p.file)?.verdict })),
       });
-      return { ...r, reason };
+      return { ...r, stage: "qemu-series", reason };
     },
   },
   {

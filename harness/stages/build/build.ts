@@ -1,9 +1,9 @@
 // Stage "build": the kernel Image, vmlinux and uapi headers, cross-compiled out of tree with ccache.
 // A clean tree whose state and config match the last successful build is not rebuilt at all: a no-op
 // `make` still costs ~9 s of Kbuild walking the tree.
-import { appendFileSync, copyFileSync, createReadStream, existsSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { appendFileSync, copyFileSync, existsSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { fileSha256 } from "../../lib/store.ts";
 import { join } from "node:path";
-import { createHash } from "node:crypto";
 import { cpus } from "node:os";
 import { ExecError } from "../../lib/exec.ts";
 import { sha256 } from "../../lib/paths.ts";
@@ -110,12 +110,5 @@ function artifactsMissing(buildDir: string, arch: string): string[] {
   );
 }
 
-export function fileSha256(path: string): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const hash = createHash("sha256");
-    createReadStream(path)
-      .on("data", (chunk) => hash.update(chunk))
-      .on("end", () => resolve(hash.digest("hex")))
-      .on("error", reject);
-  });
-}
+/** The one sha256-of-a-file helper lives with the artifact store. */
+export { fileSha256 };

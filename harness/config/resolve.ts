@@ -8,8 +8,7 @@ import type { TreeSpec } from "../stages/tree/tree.ts";
 import type { SeriesSpec } from "../stages/series/sources.ts";
 import { loadSuites, type Suite } from "../stages/guest/suites.ts";
 import { loadYaml } from "./load.ts";
-import { DEFAULT_QEMU_CONFIGURE, MachineSchema, ProfileSchema, SeriesManifestSchema, type MachineDef, type Profile, type QemuBuildDef, type SeriesManifest } from "./schema.ts";
-import type { QemuSourceSpec } from "../stages/qemu-build/source.ts";
+import { DEFAULT_QEMU_CONFIGURE, MachineSchema, ProfileSchema, SeriesManifestSchema, type MachineDef, type Profile, type QemuBuildDef, type QemuSourceSpec, type SeriesManifest } from "./schema.ts";
 
 export const defaultProfilePath = join(repoRoot, "profiles/default.yaml");
 

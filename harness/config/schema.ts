@@ -149,6 +149,21 @@ export const QemuBuildSchema = v.strictObject({
 });
 export type QemuBuildDef = v.InferOutput<typeof QemuBuildSchema>;
 
+/** Where a QEMU to build comes from, as the stages take it (resolved from QemuBuildDef.source). */
+export type QemuSourceSpec =
+  | {
+      kind: "debian";
+      package: string;
+      version: string;
+      /** The Debian suite whose Sources index lists that version (sid for 10.2.2). */
+      suite: string;
+      mirror: string;
+      /** The keyring that signs the mirror's Release file; undefined trusts it unsigned (a local test mirror). */
+      keyring?: string;
+    }
+  | { kind: "path"; path: string };
+
+
 export const MachineSchema = v.strictObject({
   name: Name,
   description: v.optional(v.string()),

@@ -11,19 +11,9 @@ import { commitUnpackedSource, initManagedRepo, treeState, type TreeState } from
 import { withLock } from "../../lib/lock.ts";
 import { cacheDir, pathSafe, shortHash } from "../../lib/paths.ts";
 import { passed, type Deps, type StageResult } from "../../lib/stage.ts";
+import type { QemuSourceSpec } from "../../config/schema.ts";
 
-export type QemuSourceSpec =
-  | {
-      kind: "debian";
-      package: string;
-      version: string;
-      /** The Debian suite whose Sources index lists that version (sid for 10.2.2). */
-      suite: string;
-      mirror: string;
-      /** The keyring that signs the mirror's Release file; undefined trusts it unsigned (a local test mirror). */
-      keyring?: string;
-    }
-  | { kind: "path"; path: string };
+export type { QemuSourceSpec };
 
 export interface QemuTree {
   source: QemuSourceSpec;

@@ -93,6 +93,9 @@ struct virtio_crypto_sva_session {
 #define MAP_FIXED_NOREPLACE 0x100000
 #endif
 
+/* UACCE_DEV_SVA is BIT(0), and BIT() is not defined for user space */
+#define WD_SVA_FLAG_SVA 1L
+
 #define WD_SVA_SYSFS "/sys/class/uacce"
 #define WD_SVA_PCI "0000:01:00.0"		/* the SVA device on the harness's SVA machine */
 #define WD_SVA_HDR_LEN ((uint32_t)sizeof(struct virtio_crypto_op_data_req))
@@ -822,7 +825,7 @@ static inline int wd_sva_afalg_open(struct wd_afalg *a, const uint8_t *key, unsi
 				    char *which, size_t which_len)
 {
 	int ret = wd_sva_afalg_open_name(a, WD_AFALG_DRIVER, key, key_len);
-	char drv[128];
+	char drv[64];
 
 	if (!ret) {
 		snprintf(which, which_len, "%s (the kernel-side virtio-crypto device)", WD_AFALG_DRIVER);
@@ -832,7 +835,7 @@ static inline int wd_sva_afalg_open(struct wd_afalg *a, const uint8_t *key, unsi
 	if (ret)
 		return ret;
 	wd_sva_sync_cbc_driver(drv, sizeof(drv));
-	snprintf(which, which_len, "cbc(aes) = %s (%s refused by AF_ALG; not the device)", drv,
+	snprintf(which, which_len, "cbc(aes) = %.63s (%s refused by AF_ALG; not the device)", drv,
 		 WD_AFALG_DRIVER);
 	return 0;
 }

@@ -8,6 +8,8 @@ import { kernelMakeArgs, kernelMakeEnv } from "../stages/build/make.ts";
 import { qemuBuildEnv } from "../stages/qemu-build/build.ts";
 import { writeResults, type RunResults } from "../stages/report/results.ts";
 import { isFailure, reportExcerpt } from "../stages/triage/triage.ts";
+import { placeOf, testSpans } from "../stages/triage/attribution.ts";
+import { attributed, smmuReport, smmuSummaryLine, unexpectedText, type AttributedSmmuEvent, type SmmuReport } from "../stages/triage/smmu-expect.ts";
 import type { Context } from "./context.ts";
 
 export interface Verdict {
@@ -30,7 +32,29 @@ export function verdictOf(ctx: Context): Verdict {
   if (outside.length > 0) {
     return { exitCode: ExitCode.failure, reason: `the kernel logged ${outside[0]!.title} outside any test`, details: reportExcerpt(outside[0]!) };
   }
+  // An SMMU event no test claimed happened at boot, between tests or after them: nobody expected it.
+  const stray = outsideSmmuEvents(ctx);
+  if (stray.length > 0) {
+    const more = stray.length > 1 ? ` (and ${stray.length - 1} more)` : "";
+    return { exitCode: ExitCode.failure, reason: `${unexpectedText(stray[0]!)}${more}`, details: stray.slice(1).map(unexpectedText) };
+  }
   return { exitCode: ExitCode.ok, details: [] };
+}
+
+/** SMMU events on the console outside every test, placed (boot, between tests, after the last). */
+function outsideSmmuEvents(ctx: Context): AttributedSmmuEvent[] {
+  const guest = ctx.guest;
+  if (!guest) return [];
+  const spans = testSpans(guest.lines);
+  return consoleFindings(ctx).flatMap((f) => (f.smmu ? [attributed(f, f.smmu, undefined, placeOf(spans, f.lineIndex), false)] : []));
+}
+
+/** Every SMMU event of the run: the tests' (judged by their expects:) and the ones outside tests. */
+function smmuOf(ctx: Context): SmmuReport | undefined {
+  if (!ctx.guest) return undefined;
+  const inTests = (ctx.tests ?? []).flatMap((t) => t.smmuEvents ?? []);
+  const events = [...inTests, ...outsideSmmuEvents(ctx)].sort((a, b) => a.lineIndex - b.lineIndex);
+  return smmuReport(events, ctx.guest.triage.findings.filter((f) => f.kind === "smmu-suppressed"));
 }
 
 /** Findings on the console that no test claimed (boot, shutdown). */
@@ -70,6 +94,7 @@ export function finishRun(ctx: Context, command: string): Verdict {
       qtests: ctx.qemu.checks,
     },
     consoleFindings: consoleFindings(ctx).map(({ id, kind, severity, title, lineIndex, signature }) => ({ id, kind, severity, title, lineIndex, signature })),
+    smmu: smmuOf(ctx),
   };
   writeResults(run.dir, results);
   writeReproduce(ctx, command);
@@ -138,6 +163,9 @@ export function summaryLines(ctx: Context, verdict: Verdict): string[] {
   for (const t of ctx.tests ?? []) {
     out.push(`  ${t.status.padEnd(4)} ${t.suite}/${t.name}${t.reason && t.status !== "pass" ? `: ${t.reason}` : ""} (${(t.durationMs / 1000).toFixed(1)} s)`);
   }
+  const smmu = smmuOf(ctx);
+  const smmuLine = smmu && smmuSummaryLine(smmu);
+  if (smmuLine) out.push(smmuLine);
   if (verdict.exitCode === 0) out.push(`PASS (exit 0)`);
   else out.push(`FAIL (exit ${verdict.exitCode}): ${verdict.reason}`, ...verdict.details.slice(0, 30).map((d) => `  ${d}`));
   out.push(`run folder: ${ctx.run.dir}`);

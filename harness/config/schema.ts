@@ -189,6 +189,24 @@ export const MachineSchema = v.strictObject({
 export type MachineDef = v.InferOutput<typeof MachineSchema>;
 export type QemuDevice = v.InferOutput<typeof QemuDeviceSchema>;
 
+/** Which SMMU events a test provokes: every field given must match the event. */
+const SmmuEventFilterSchema = v.strictObject({
+  /** Event name(s) as the SMMUv3 architecture spells them (F_TRANSLATION, C_BAD_CD, ...). */
+  event: v.optional(v.union([v.string(), v.pipe(v.array(v.string()), v.minLength(1))])),
+  /** The device, "0000:00:03.0": the kernel's "client:" (7.2), or the PCI device whose requester ID the StreamID is (6.12). */
+  client: v.optional(v.string()),
+  sid: v.optional(v.pipe(v.number(), v.integer(), v.minValue(0))),
+  /** The SubstreamID (PASID) the access carried. */
+  ssid: v.optional(v.pipe(v.number(), v.integer(), v.minValue(0))),
+});
+/**
+ * What a guest test provokes on purpose, so it is attributed to the test instead of failing the run:
+ * `smmu-event` (any SMMU event) or `{ smmu-event: { event, client, sid, ssid } }` (only those).
+ */
+export const TestExpectationSchema = v.union([v.literal("smmu-event"), v.strictObject({ "smmu-event": SmmuEventFilterSchema })]);
+export type TestExpectation = v.InferOutput<typeof TestExpectationSchema>;
+export type SmmuEventFilter = v.InferOutput<typeof SmmuEventFilterSchema>;
+
 export const SuiteSchema = v.strictObject({
   name: Name,
   description: v.optional(v.string()),
@@ -200,6 +218,8 @@ export const SuiteSchema = v.strictObject({
         run: v.pipe(v.string(), v.regex(/\.(sh|c)$/, "a .sh or .c file")),
         timeout: v.optional(Seconds, 60),
         description: v.optional(v.string()),
+        /** Kernel reports the test provokes on purpose (README, "Guest tests"). */
+        expects: v.optional(v.array(TestExpectationSchema), []),
       }),
     ),
     v.minLength(1),

@@ -8,6 +8,7 @@ import type { GuestEnd, LiveGuest } from "../qemu/boot.ts";
 import { InfraError, InterruptedError } from "../../lib/errors.ts";
 import { parseTap, tapVerdict, type TapReport } from "../report/tap.ts";
 import { isFailure, reportExcerpt, type Finding } from "../triage/triage.ts";
+import { testSmmuEvents, unexpectedReason, type AttributedSmmuEvent } from "../triage/smmu-expect.ts";
 import type { GuestTest } from "./suites.ts";
 
 export type TestStatus = "pass" | "fail" | "skip" | "error";
@@ -26,6 +27,8 @@ export interface TestResult {
   /** Console lines the kernel printed while the test ran. */
   kernelLog: string[];
   findings: Finding[];
+  /** SMMU events while it ran, decoded, each expected by the test (suite.yaml `expects:`) or not. */
+  smmuEvents?: AttributedSmmuEvent[];
   /** The kernel died while this test ran (its report is in `kernelReport` and `findings`). */
   kernelDied?: boolean;
   /** The test timed out and the guest then did not answer a trivial command either. */
@@ -68,7 +71,9 @@ export async function runGuestTests(input: GuestRunInput, deps: Deps): Promise<S
     });
   }
   if (failures.length > 0) {
-    return failed("guest", started, `${failures.length} of ${results.length} guest tests failed: ${failures.map((f) => `${f.suite}/${f.name}`).join(", ")}`, {
+    // One failure: its reason in the headline, so the verdict line says what went wrong.
+    const named = failures.length === 1 ? `${failures[0]!.suite}/${failures[0]!.name}: ${failures[0]!.reason}` : failures.map((f) => `${f.suite}/${f.name}`).join(", ");
+    return failed("guest", started, `${failures.length} of ${results.length} guest tests failed: ${named}`, {
       output: results,
       details: failures.map((f) => `${f.suite}/${f.name}: ${f.reason}`),
     });
@@ -195,10 +200,18 @@ export function judge(test: GuestTest, r: CommandResult, kernelLog: string[], fi
   const output = r.stdout + (r.stderr ? `\n${r.stderr}` : "");
   const tap = parseTap(r.stdout);
   const metrics = parseMetrics(r.stdout);
-  const common = { ...base(test), durationMs: r.durationMs, exitCode: r.exitCode, output, tap, kernelLog, findings, ...(metrics ? { metrics } : {}) };
+  const smmuEvents = testSmmuEvents(`${test.suite}/${test.name}`, test.expects, findings);
+  const common = {
+    ...base(test), durationMs: r.durationMs, exitCode: r.exitCode, output, tap, kernelLog, findings,
+    ...(metrics ? { metrics } : {}), ...(smmuEvents.length ? { smmuEvents } : {}),
+  };
   if (r.timedOut || r.exitCode === 137) return { ...common, status: "fail", reason: `timed out after ${seconds} s` };
   const bad = findings.filter(isFailure);
-  if (bad.length > 0) return { ...common, status: "fail", reason: `the kernel logged ${bad.map((f) => f.title).join("; ")}` };
+  const unexpected = unexpectedReason(smmuEvents);
+  if (bad.length > 0 || unexpected) {
+    const reasons = [...(bad.length > 0 ? [`the kernel logged ${bad.map((f) => f.title).join("; ")}`] : []), ...(unexpected ? [unexpected] : [])];
+    return { ...common, status: "fail", reason: reasons.join("; ") };
+  }
   const verdict = tapVerdict(tap, r.exitCode);
   return { ...common, status: verdict.status, reason: verdict.reason };
 }

@@ -4,11 +4,12 @@
 import { copyFileSync, existsSync, mkdirSync, readFileSync, readdirSync, renameSync, rmSync } from "node:fs";
 import { basename, join, resolve } from "node:path";
 import { loadYaml } from "../../config/load.ts";
-import { SuiteSchema, type SuiteDef } from "../../config/schema.ts";
+import { SuiteSchema, type SuiteDef, type TestExpectation } from "../../config/schema.ts";
 import { UsageError } from "../../lib/errors.ts";
 import { ExecError, type Exec } from "../../lib/exec.ts";
 import { cacheDir, repoRoot, sha256 } from "../../lib/paths.ts";
 import { describeBuildError, firstBuildErrors } from "../build/errors.ts";
+import { expectationProblems } from "../triage/smmu-expect.ts";
 
 export interface GuestTest {
   suite: string;
@@ -18,6 +19,8 @@ export interface GuestTest {
   /** How to run it in the guest (argv, run from the suite's directory). */
   command: string[];
   timeoutSeconds: number;
+  /** What it provokes on purpose (suite.yaml `expects:`); absent in manifests written before it existed. */
+  expects?: TestExpectation[];
 }
 
 export interface Suite {
@@ -35,6 +38,8 @@ export function loadSuites(names: string[], root = guestTestsRoot): Suite[] {
     const def = loadYaml(SuiteSchema, join(dir, "suite.yaml"));
     for (const t of def.tests) {
       if (!existsSync(join(dir, t.run))) throw new UsageError(`${dir}/suite.yaml: test ${t.name} runs ${t.run}, which does not exist`);
+      const problems = expectationProblems(t.expects);
+      if (problems.length > 0) throw new UsageError(`${dir}/suite.yaml: test ${t.name} expects what cannot happen`, problems);
     }
     return { def, dir };
   });
@@ -65,7 +70,8 @@ export async function compileSuites(
     s.def.tests.map((t): GuestTest => {
       const exe = t.run.endsWith(".c") ? basename(t.run, ".c") : t.run;
       const guestPath = `${guestInstallDir}/${s.def.name}/${exe}`;
-      return { suite: s.def.name, name: t.name, guestPath, command: t.run.endsWith(".sh") ? ["sh", guestPath] : [guestPath], timeoutSeconds: t.timeout };
+      const command = t.run.endsWith(".sh") ? ["sh", guestPath] : [guestPath];
+      return { suite: s.def.name, name: t.name, guestPath, command, timeoutSeconds: t.timeout, ...(t.expects.length ? { expects: t.expects } : {}) };
     }),
   );
   if (existsSync(dir)) return { ok: true, compiled: { dir, tests, key } };

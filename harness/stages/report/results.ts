@@ -4,6 +4,7 @@ import { writeFileSync } from "node:fs";
 import type { StageResult } from "../../lib/stage.ts";
 import type { TestResult } from "../guest/run.ts";
 import type { Finding } from "../triage/triage.ts";
+import type { SmmuReport } from "../triage/smmu-expect.ts";
 import { toJUnit, type JUnitCase } from "./junit.ts";
 import type { AppliedPatch } from "../series/series.ts";
 import type { CheckpatchVerdict } from "../checkpatch/checkpatch.ts";
@@ -21,6 +22,8 @@ export interface RunResults {
   tests: Omit<TestResult, "tap">[];
   /** Findings on the console outside any test (boot, shutdown). */
   consoleFindings: Pick<Finding, "id" | "kind" | "severity" | "title" | "lineIndex" | "signature">[];
+  /** SMMU events: how many, which tests expected them, which nobody did, and what the rate limit dropped. */
+  smmu?: SmmuReport;
   /** Each applied patch: subject, hash, commit, where it came from and what its signatures said. */
   patches?: Omit<AppliedPatch, "file">[];
   checkpatch?: CheckpatchVerdict[];

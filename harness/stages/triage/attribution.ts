@@ -48,3 +48,16 @@ export function attributeFindings(lines: readonly string[], findings: readonly F
     return { finding, test: span?.test };
   });
 }
+
+/**
+ * Where a line is, for a finding no test claimed: "during boot (before the first test)", "between
+ * tests A and B", "after the last test (A)", or "in A" when it lies inside a test's span.
+ */
+export function placeOf(spans: readonly TestSpan[], lineIndex: number): string {
+  const inside = spans.filter((s) => s.begin < lineIndex && (s.end === undefined || s.end > lineIndex)).at(-1);
+  if (inside) return `in ${inside.test}`;
+  const before = spans.filter((s) => s.begin < lineIndex).at(-1);
+  const after = spans.find((s) => s.begin > lineIndex);
+  if (!before) return spans.length > 0 ? "during boot (before the first test)" : "during boot";
+  return after ? `between tests ${before.test} and ${after.test}` : `after the last test (${before.test})`;
+}

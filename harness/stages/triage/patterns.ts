@@ -21,6 +21,7 @@ export type FindingKind =
   | "hung-task"
   | "oom"
   | "smmu-event"
+  | "smmu-suppressed"
   | "smmu-error";
 
 export type Severity = "fatal" | "error" | "warning" | "info";
@@ -54,7 +55,11 @@ export interface Pattern {
 export const END_TRACE = /^---\[ end trace\b/;
 /** printk's separator around KASAN and KFENCE reports. */
 const RULER = /^={40,}$/;
-const SMMU_WORD = /^arm-smmu-v3 \S+: \s*0x[0-9a-f]{16}\s*$/;
+/**
+ * What follows an event's header: the four "\t0x%016llx" words and, from Linux 6.15 on (7.2 here),
+ * arm_smmu_dump_event()'s decoded lines, "event: F_TRANSLATION client: ..." and "unpriv data read s1 ...".
+ */
+const SMMU_EVENT_BODY = /^arm-smmu-v3 \S+: (?:\s*0x[0-9a-f]{16}\s*$|event: \S+ client: |(?:un)?priv (?:inst|data) (?:read|write) s[12] ")/;
 
 /** Kernel faults that arm64's die() follows with "Internal error: Oops: ...". */
 const FAULT_IDS = ["oops-null-deref", "oops-paging-request", "oops-user-access", "oops-permission", "bug-at"];
@@ -284,16 +289,26 @@ export const PATTERNS: Pattern[] = [
     maxLines: 1,
   },
 
-  // drivers/iommu/arm/arm-smmu-v3/arm-smmu-v3.c. An event is only information: tests that provoke
-  // faults expect them, and decide themselves. The four event words follow as "\t0x%016llx" lines.
+  // drivers/iommu/arm/arm-smmu-v3/arm-smmu-v3.c. An event is information here: whether it fails the
+  // run depends on where it happened (a test that declares it in suite.yaml, or not; see smmu.ts).
   {
     id: "smmu-event",
     kind: "smmu-event",
     severity: "info",
     regex: /^arm-smmu-v3 (\S+): event 0x([0-9a-f]{2}) received:?/,
     title: (m) => `arm-smmu-v3 ${m[1]}: event 0x${m[2]}`,
-    body: SMMU_WORD,
-    maxLines: 5,
+    body: SMMU_EVENT_BODY,
+    maxLines: 7,
+  },
+  // lib/ratelimit.c, ___ratelimit(): events the driver did not print (10 per 5 s), counted when the next
+  // window opens. __func__ of the caller: arm_smmu_evtq_thread (6.12), arm_smmu_dump_event (7.2).
+  {
+    id: "smmu-suppressed",
+    kind: "smmu-suppressed",
+    severity: "info",
+    regex: /^(arm_smmu_\w+): (\d+) callbacks suppressed/,
+    title: (m) => `${m[2]} SMMU events not printed (rate limit, ${m[1]})`,
+    maxLines: 1,
   },
   {
     id: "smmu-cmdq-error",

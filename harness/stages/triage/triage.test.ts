@@ -164,11 +164,21 @@ describe("reports that do not stop the kernel", () => {
     const e = only(triage("smmu-event.log"));
     expect(e).toMatchObject({ id: "smmu-event", kind: "smmu-event", severity: "info", lineIndex: 12 });
     expect(e.smmu).toEqual({
+      smmu: "9050000.smmuv3",
+      format: "raw",
       streamId: 8,
+      ssv: false,
       eventId: 0x10,
       eventName: "F_TRANSLATION",
+      pciDevice: "0000:00:01.0",
       words: ["0x0000000800000010", "0x0000020000000000", "0x000000000ead0000", "0x0000000000000000"],
       address: "0xead0000",
+      access: "write",
+      privileged: false,
+      instruction: false,
+      stage: 1,
+      faultClass: "Input address caused fault",
+      stall: false,
     });
     expect(e.title).toBe("arm-smmu-v3 9050000.smmuv3: event 0x10 F_TRANSLATION, StreamID 0x8, address 0xead0000");
     expect(e.lines).toHaveLength(5);

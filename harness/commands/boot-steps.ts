@@ -52,7 +52,8 @@ export const bootSteps: Step[] = [
           initrd: ctx.rootfs!.initrd,
           consoleLog: ctx.run.file("console.log"),
           bootTimeoutMs: ctx.job.profile.timeouts.boot * 1000,
-          append: [authorizedKeyParam(readFileSync(`${keyFile}.pub`, "utf8"))],
+          // The series' and the profile's parameters, then this run's key.
+          append: [...ctx.job.append, authorizedKeyParam(readFileSync(`${keyFile}.pub`, "utf8"))],
         },
         { ...ctx.deps, progress },
       );

@@ -47,3 +47,31 @@ describe("a machine's QEMU", () => {
     expect(() => resolveJob({ profile: "no-such-profile" })).toThrow(/profiles\/no-such-profile\.yaml does not exist/);
   });
 });
+
+describe("the kernel tree and kernel parameters", () => {
+  it("the sva profile downloads linux-source-7.2 7.2.13-1 from sid (the series may not exist yet: --no-series)", () => {
+    // (the warpdrive-sva series and suite are written elsewhere; until they exist: --no-series --tests ...)
+    const job = resolveJob({ profile: "sva", series: [], tests: ["baseline", "sva-emulation"] });
+    expect(job.tree).toEqual({
+      kind: "debian",
+      package: "linux-source-7.2",
+      version: "7.2.13-1",
+      fetch: { version: "7.2.13-1", suite: "sid", mirror: "http://deb.debian.org/debian", keyring: "/usr/share/keyrings/debian-archive-keyring.gpg" },
+    });
+    expect(job.fragments.map((f) => f.replace(/.*\//, ""))).toContain("crypto-7.config");
+    expect(job.machineFile).toBe(join(repoRoot, "qemu/virt-smmuv3-sva.yaml"));
+    expect(job.append).toEqual([]);
+  });
+
+  it("the default profile uses the installed linux-source-6.12", () => {
+    expect(resolveJob({}).tree).toEqual({ kind: "debian", package: "linux-source-6.12" });
+  });
+
+  it("a series brings its kernel parameters; without it they are gone", () => {
+    for (const profile of ["default", "sva-emulation"]) {
+      expect(resolveJob({ profile }).append).toEqual(["virtio_crypto.uacce_devices=0000:00:03.0"]);
+      expect(resolveJob({ profile, series: [] }).append).toEqual([]);
+      expect(resolveJob({ profile }).machine.append.join(" ")).not.toContain("uacce_devices");
+    }
+  });
+});

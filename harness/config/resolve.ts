@@ -41,6 +41,8 @@ export interface Job {
   fragments: string[];
   machine: MachineDef;
   machineFile: string;
+  /** Kernel parameters after the machine's: each series' (in order of application), then the profile's. */
+  append: string[];
   suites: Suite[];
   options: { ignoreBase: boolean; offline: boolean; checkpatch: "off" | "report" | "enforce" };
   /** QEMU the harness builds for this machine; absent when the machine runs a binary from the host. */
@@ -82,6 +84,7 @@ export function resolveJob(overrides: Overrides): Job {
     fragments: profile.kconfig.fragments.map((f) => byNameOrPath(f, "kernel-config", ".config", "Kconfig fragment")),
     machine: overrides.qemu ? { ...machine, binary: resolve(overrides.qemu), qemu: undefined } : machine,
     machineFile,
+    append: [...series.flatMap((s) => s.manifest.append ?? []), ...profile.append],
     qemu: overrides.qemu ? undefined : qemuJob(machine, overrides.qemuTree, machineFile),
     suites: loadSuites(profile.tests),
     options: {
@@ -108,7 +111,10 @@ function qemuJob(machine: MachineDef, qemuTree: string | undefined, machineFile:
 }
 
 function treeSpec(tree: Profile["tree"]): TreeSpec {
-  if ("debian" in tree) return { kind: "debian", package: tree.debian };
+  if ("debian" in tree) {
+    const fetch = tree.suite !== undefined && tree.version !== undefined ? { version: tree.version, suite: tree.suite, mirror: tree.mirror, keyring: tree.keyring } : undefined;
+    return { kind: "debian", package: tree.debian, ...(tree.version !== undefined ? { version: tree.version } : {}), ...(fetch ? { fetch } : {}) };
+  }
   if ("git" in tree) return { kind: "git", url: tree.git, ref: tree.ref, depth: tree.depth };
   return { kind: "path", path: tree.path };
 }
@@ -177,7 +183,7 @@ export function readQuiltSeries(file: string): string[] {
 
 /** A series named on the command line by where it is (--mbox, --lore, --range): no manifest, so no stated base. */
 function adHocSeries(adHoc: AdHocSeries, i: number): SeriesSpec {
-  const manifest = (name: string, description: string): SeriesManifest => ({ name, description, base: "", patches: undefined });
+  const manifest = (name: string, description: string): SeriesManifest => ({ name, description, base: "", patches: undefined, append: [] });
   if ("mbox" in adHoc) {
     const file = resolve(adHoc.mbox);
     if (!existsSync(file)) throw new UsageError(`--mbox ${adHoc.mbox} does not exist`);

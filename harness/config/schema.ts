@@ -6,7 +6,23 @@ const Name = v.pipe(v.string(), v.regex(/^[A-Za-z0-9][\w.+-]*$/, "a plain name: 
 const Seconds = v.pipe(v.number(), v.minValue(1));
 
 export const TreeSchema = v.union([
-  v.strictObject({ debian: v.pipe(v.string(), v.regex(/^linux-source-[\d.]+$/, "a Debian package such as linux-source-6.12")) }),
+  /**
+   * Debian's linux-source-X.Y. Alone: installed with the host's apt. With `suite` (and `version`): that
+   * version downloaded from the suite through a private apt configuration, without touching the host's
+   * apt sources, e.g. { debian: linux-source-7.2, version: 7.2.13-1, suite: sid }.
+   */
+  v.pipe(
+    v.strictObject({
+      debian: v.pipe(v.string(), v.regex(/^linux-source-[\d.]+$/, "a Debian package such as linux-source-6.12")),
+      /** The Debian version; without a suite, the installed package must be this version. */
+      version: v.optional(v.pipe(v.string(), v.regex(/^[\w.+~:-]+$/, "a Debian version such as 7.2.13-1"))),
+      /** The suite whose Packages index has that version (sid, trixie-backports...). */
+      suite: v.optional(v.string()),
+      mirror: v.optional(v.string(), "http://deb.debian.org/debian"),
+      keyring: v.optional(v.string(), "/usr/share/keyrings/debian-archive-keyring.gpg"),
+    }),
+    v.check((t) => t.suite === undefined || t.version !== undefined, "a tree from a suite needs its version: { debian, version, suite }"),
+  ),
   v.strictObject({ path: v.string() }),
   /** A shallow fetch of one tag, branch or commit, cached by url + ref. */
   v.strictObject({
@@ -44,6 +60,8 @@ export const ProfileSchema = v.strictObject({
   tree: TreeSchema,
   /** Folders under patches/, applied in this order. */
   series: v.optional(v.array(Name), []),
+  /** Kernel parameters of this job, after the machine's and the series' (one per entry). */
+  append: v.optional(v.array(v.string()), []),
   kconfig: v.strictObject({
     base: v.optional(v.picklist(["allnoconfig", "tinyconfig"]), "allnoconfig"),
     /** Names under kernel-config/ (without .config) or paths to fragment files. */
@@ -96,6 +114,8 @@ export const SeriesManifestSchema = v.pipe(
     count: v.optional(Count),
     /** Notes for whoever builds it: era, toolchain, known problems. */
     notes: v.optional(v.string()),
+    /** Kernel parameters the series' code reads (e.g. which device a driver hands to user space), one per entry. */
+    append: v.optional(v.array(v.string()), []),
   }),
   v.check((m) => (m.patches === undefined) !== (m.source === undefined), "give either patches or source"),
 );

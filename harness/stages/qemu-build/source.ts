@@ -9,11 +9,14 @@ import { join, resolve } from "node:path";
 import { InfraError, UsageError } from "../../lib/errors.ts";
 import { commitUnpackedSource, initManagedRepo, treeState, type TreeState } from "../../lib/git.ts";
 import { withLock } from "../../lib/lock.ts";
-import { cacheDir, pathSafe, shortHash } from "../../lib/paths.ts";
+import { aptUpdate, privateApt } from "../../lib/apt.ts";
+import { cacheDir, pathSafe } from "../../lib/paths.ts";
 import { passed, type Deps, type StageResult } from "../../lib/stage.ts";
 import type { QemuSourceSpec } from "../../config/schema.ts";
 
 export type { QemuSourceSpec };
+// The apt helpers live in lib/apt.ts (the kernel tree stage fetches linux-source packages the same way).
+export { debSrcEntry, privateAptOptions } from "../../lib/apt.ts";
 
 export interface QemuTree {
   source: QemuSourceSpec;
@@ -80,44 +83,20 @@ async function debianQemu(spec: Extract<QemuSourceSpec, { kind: "debian" }>, dep
   };
 }
 
-/** The private apt configuration: only our deb-src line, lists and downloads in the cache. */
-export function privateAptOptions(aptDir: string): string[] {
-  return [
-    "-o", `Dir::Etc::sourcelist=/dev/null`,
-    "-o", `Dir::Etc::sourceparts=${join(aptDir, "sources.list.d")}`,
-    "-o", `Dir::State::Lists=${join(aptDir, "lists")}`,
-    "-o", `Dir::Cache=${join(aptDir, "cache")}`,
-    "-o", "APT::Sandbox::User=root", // the download folders are the caller's, not _apt's
-  ];
-}
-
-export function debSrcEntry(spec: Pick<Extract<QemuSourceSpec, { kind: "debian" }>, "mirror" | "suite" | "keyring">): string {
-  return [
-    "Types: deb-src",
-    `URIs: ${spec.mirror}`,
-    `Suites: ${spec.suite}`,
-    "Components: main",
-    spec.keyring ? `Signed-By: ${spec.keyring}` : "Trusted: yes",
-    "",
-  ].join("\n");
-}
-
 async function fetchDebianSource(spec: Extract<QemuSourceSpec, { kind: "debian" }>, dir: string, deps: Deps): Promise<string[][]> {
   // One apt folder per mirror and suite: its lists are refreshed only when the version is not known yet.
-  const aptDir = cacheDir("apt", pathSafe(`${spec.suite}-${shortHash(spec.mirror + (spec.keyring ?? ""))}`));
-  for (const sub of ["sources.list.d", "lists/partial", "cache/archives/partial"]) mkdirSync(join(aptDir, sub), { recursive: true });
-  writeFileSync(join(aptDir, "sources.list.d", "wdh.sources"), debSrcEntry(spec));
-  const apt = privateAptOptions(aptDir);
+  const apt = privateApt("deb-src", spec).options;
   const update = ["apt-get", ...apt, "update"];
   const source = ["apt-get", ...apt, "source", "--only-source", `${spec.package}=${spec.version}`];
   const tmp = `${dir}.partial`;
   rmSync(tmp, { recursive: true, force: true });
   mkdirSync(tmp, { recursive: true });
   deps.progress(`apt-get update (${spec.suite} sources, private configuration)`);
-  const up = await deps.exec(update[0]!, update.slice(1), { signal: deps.signal, allowFailure: true });
-  if (up.exitCode !== 0 || /^(E|Err):/m.test(up.stdout + up.stderr)) {
+  try {
+    await aptUpdate(update, spec, deps);
+  } catch (e) {
     rmSync(tmp, { recursive: true, force: true });
-    throw new InfraError(`apt-get update of ${spec.mirror} ${spec.suite} failed`, (up.stderr || up.stdout).trim().split("\n").slice(-5));
+    throw e;
   }
   deps.progress(`apt-get source ${spec.package}=${spec.version}`);
   const got = await deps.exec(source[0]!, source.slice(1), { cwd: tmp, signal: deps.signal, allowFailure: true });

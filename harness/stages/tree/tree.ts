@@ -1,8 +1,11 @@
 // Stage "tree": a kernel source tree that is a git repository, so a series applies with `git am -3`.
-// Debian's linux-source-X package is extracted once into the cache and committed as one base commit;
+// Debian's linux-source-X package (installed with the host's apt, or one version downloaded from another
+// suite through a private apt configuration) is extracted once into the cache and committed as one base commit;
 // a git url + ref is fetched shallow into the cache; a local path is used as it is.
-import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
+import { aptUpdate, privateApt, type AptSuite } from "../../lib/apt.ts";
 import { InfraError, UsageError } from "../../lib/errors.ts";
 import { commitUnpackedSource, git, gitOut, initManagedRepo, treeState, type TreeState } from "../../lib/git.ts";
 import { cacheDir, pathSafe, shortHash } from "../../lib/paths.ts";
@@ -10,9 +13,15 @@ import { withLock } from "../../lib/lock.ts";
 import { passed, type Deps, type StageResult } from "../../lib/stage.ts";
 
 export type TreeSpec =
-  | { kind: "debian"; package: string }
+  /** Installed with the host's apt; or, with `fetch`, that exact version downloaded from a suite through a private apt configuration. */
+  | { kind: "debian"; package: string; version?: string; fetch?: DebianFetch }
   | { kind: "path"; path: string }
   | { kind: "git"; url: string; ref: string; depth: number };
+
+/** Where a linux-source package of another suite comes from (the host's apt sources are not touched). */
+export interface DebianFetch extends AptSuite {
+  version: string;
+}
 
 export interface KernelTree {
   source: TreeSpec;
@@ -27,6 +36,8 @@ export interface KernelTree {
   /** Kernel version from the Makefile, e.g. 6.12.117 */
   kernelVersion: string;
   state: TreeState;
+  /** The commands that fetched it, for reproduce.sh and the manifest (empty for an installed package, a path or a git tree). */
+  fetchArgv: string[][];
 }
 
 const MARKER = "wdh-tree.json";
@@ -34,11 +45,11 @@ const MARKER = "wdh-tree.json";
 export async function prepareTree(spec: TreeSpec, deps: Deps): Promise<StageResult<KernelTree>> {
   const started = performance.now();
   const tree =
-    spec.kind === "debian" ? await debianTree(spec.package, deps) : spec.kind === "git" ? await fetchedTree(spec, deps) : await localTree(spec.path, deps);
-  return passed("tree", started, { ...tree, source: spec }, { reason: tree.description });
+    spec.kind === "debian" ? await debianTree(spec, deps) : spec.kind === "git" ? await fetchedTree(spec, deps) : await localTree(spec.path, deps);
+  return passed("tree", started, { fetchArgv: [], ...tree, source: spec }, { reason: tree.description });
 }
 
-type Found = Omit<KernelTree, "source">;
+type Found = Omit<KernelTree, "source" | "fetchArgv"> & { fetchArgv?: string[][] };
 
 async function localTree(path: string, deps: Deps): Promise<Found> {
   const dir = resolve(path);
@@ -57,16 +68,31 @@ async function localTree(path: string, deps: Deps): Promise<Found> {
   };
 }
 
-async function debianTree(pkg: string, deps: Deps): Promise<Found> {
-  const version = await installedVersion(pkg, deps);
+async function debianTree(spec: Extract<TreeSpec, { kind: "debian" }>, deps: Deps): Promise<Found> {
+  const pkg = spec.package;
+  const version = spec.fetch ? spec.fetch.version : await installedVersion(pkg, deps);
+  if (!spec.fetch && spec.version !== undefined && spec.version !== version) {
+    throw new UsageError(`the profile asks for ${pkg} ${spec.version}, but ${version} is installed`, [
+      `name the suite that has ${spec.version} (tree: { debian: ${pkg}, version: ${spec.version}, suite: sid }) to download it instead`,
+    ]);
+  }
+  // Keyed by package and version: the same Debian version is the same source whichever way it came.
   const dir = join(cacheDir("trees"), pathSafe(`debian-${pkg}-${version}`));
   const markerPath = join(dir, ".git", MARKER);
+  let fetchArgv: string[][] = [];
   if (!existsSync(markerPath)) {
     await withLock(`${dir}.lock`, async () => {
-      if (!existsSync(markerPath)) await extractDebianSource(pkg, version, dir, deps);
+      if (existsSync(markerPath)) return;
+      if (spec.fetch) {
+        const fetched = await downloadDebianSource(pkg, spec.fetch, deps);
+        fetchArgv = fetched.fetchArgv;
+        await extractDebianSource(pkg, version, fetched.tarball, dir, deps, { fetchArgv, cleanup: fetched.cleanup });
+      } else {
+        await extractDebianSource(pkg, version, `/usr/src/${pkg}.tar.xz`, dir, deps);
+      }
     }, { signal: deps.signal, onWait: () => deps.progress(`waiting for another run extracting ${pkg}`) });
   }
-  const marker = JSON.parse(readFileSync(markerPath, "utf8")) as { baseCommit: string };
+  const marker = JSON.parse(readFileSync(markerPath, "utf8")) as { baseCommit: string; fetchArgv?: string[][] };
   return {
     path: dir,
     managed: true,
@@ -75,7 +101,53 @@ async function debianTree(pkg: string, deps: Deps): Promise<Found> {
     baseCommit: marker.baseCommit,
     kernelVersion: makefileVersion(dir),
     state: await treeState(deps.exec, dir, deps.signal),
+    fetchArgv: fetchArgv.length ? fetchArgv : (marker.fetchArgv ?? []),
   };
+}
+
+/**
+ * `apt-get download PKG=VERSION` from one suite through a private apt configuration into the cache, then
+ * `dpkg-deb -x` into a temporary folder (no root needed): returns the source tarball in it. apt keeps a
+ * .deb it already has when its hash matches the index, so a second extraction does not download again.
+ */
+async function downloadDebianSource(pkg: string, fetch: DebianFetch, deps: Deps): Promise<{ tarball: string; fetchArgv: string[][]; cleanup: () => void }> {
+  const apt = privateApt("deb", fetch).options;
+  const update = ["apt-get", ...apt, "update"];
+  const download = ["apt-get", ...apt, "download", `${pkg}=${fetch.version}`];
+  deps.progress(`apt-get update (${fetch.suite}, private configuration)`);
+  await aptUpdate(update, fetch, deps);
+  const debDir = cacheDir("debs", "linux-source");
+  deps.progress(`apt-get download ${pkg}=${fetch.version}`);
+  const got = await deps.exec(download[0]!, download.slice(1), { cwd: debDir, signal: deps.signal, allowFailure: true });
+  if (got.exitCode !== 0) {
+    const text = `${got.stdout}\n${got.stderr}`;
+    // apt says so when the index does not have that version: the user asked for something that is not there.
+    if (/Can't select version|Unable to locate package|Can not find version|has no installation candidate/i.test(text)) {
+      throw new UsageError(`${fetch.mirror} ${fetch.suite} has no package ${pkg} ${fetch.version}`, text.trim().split("\n").slice(-3));
+    }
+    throw new InfraError(`apt-get download ${pkg}=${fetch.version} failed`, text.trim().split("\n").slice(-5));
+  }
+  // The file name apt gives it: the version without its epoch, and ':' written as %3a.
+  const deb = readdirSync(debDir).find((f) => f.startsWith(`${pkg}_`) && f.endsWith(".deb") && decodeURIComponent(f.split("_")[1]!) === fetch.version.replace(/^\d+:/, ""));
+  if (!deb) throw new InfraError(`apt-get download ${pkg}=${fetch.version} left no ${pkg}_*.deb in ${debDir}`);
+  const unpacked = mkdtempSync(join(tmpdir(), "wdh-linux-source-"));
+  const cleanup = () => rmSync(unpacked, { recursive: true, force: true });
+  const extract = ["dpkg-deb", "-x", join(debDir, deb), unpacked];
+  deps.progress(`dpkg-deb -x ${deb}`);
+  try {
+    await deps.exec(extract[0]!, extract.slice(1), { signal: deps.signal });
+  } catch (e) {
+    cleanup();
+    throw e;
+  }
+  const tarball = join(unpacked, "usr/src", `${pkg}.tar.xz`);
+  if (!existsSync(tarball)) {
+    cleanup();
+    throw new InfraError(`${deb} has no usr/src/${pkg}.tar.xz`);
+  }
+  // For reproduce.sh, relative to a folder of one's own: the .deb, then its tarball into linux/.
+  const fetchArgv = [update, download, ["dpkg-deb", "-x", deb, "deb-root"], ["tar", "-xf", `deb-root/usr/src/${pkg}.tar.xz`, "-C", "linux", "--strip-components=1"]];
+  return { tarball, fetchArgv, cleanup };
 }
 
 async function installedVersion(pkg: string, deps: Deps): Promise<string> {
@@ -94,18 +166,29 @@ async function installedVersion(pkg: string, deps: Deps): Promise<string> {
   return r.stdout.split(" ").pop()!.trim();
 }
 
-async function extractDebianSource(pkg: string, version: string, dir: string, deps: Deps): Promise<void> {
-  const tarball = `/usr/src/${pkg}.tar.xz`;
-  if (!existsSync(tarball)) throw new InfraError(`${pkg} is installed but ${tarball} is missing`);
+async function extractDebianSource(
+  pkg: string,
+  version: string,
+  tarball: string,
+  dir: string,
+  deps: Deps,
+  fetched: { fetchArgv: string[][]; cleanup: () => void } = { fetchArgv: [], cleanup: () => {} },
+): Promise<void> {
   const tmp = `${dir}.partial`;
-  rmSync(tmp, { recursive: true, force: true });
-  mkdirSync(tmp, { recursive: true });
-  deps.progress(`extracting ${tarball}`);
-  await deps.exec("tar", ["-xf", tarball, "-C", tmp, "--strip-components=1"], { signal: deps.signal });
+  try {
+    if (!existsSync(tarball)) throw new InfraError(`${pkg} is installed but ${tarball} is missing`);
+    rmSync(tmp, { recursive: true, force: true });
+    mkdirSync(tmp, { recursive: true });
+    deps.progress(`extracting ${fetched.fetchArgv.length ? `${pkg}.tar.xz` : tarball}`);
+    await deps.exec("tar", ["-xf", tarball, "-C", tmp, "--strip-components=1"], { signal: deps.signal });
+  } finally {
+    fetched.cleanup();
+  }
   deps.progress("committing the base tree");
   await initManagedRepo(deps.exec, tmp, "base", deps.signal);
   const baseCommit = await commitUnpackedSource(deps.exec, tmp, `${pkg} ${version}`, deps.signal);
-  writeFileSync(join(tmp, ".git", MARKER), JSON.stringify({ pkg, version, baseCommit }, null, 2));
+  const fetchArgv = fetched.fetchArgv;
+  writeFileSync(join(tmp, ".git", MARKER), JSON.stringify({ pkg, version, baseCommit, ...(fetchArgv.length ? { fetchArgv } : {}) }, null, 2));
   renameSync(tmp, dir);
 }
 

@@ -61,7 +61,7 @@ export const buildSteps: Step[] = [
       const r = await prepareTree(job.tree, { ...ctx.deps, progress });
       ctx.tree = r.output;
       if (r.output) ctx.buildDir = buildDirFor(r.output.path, toolchain.arch);
-      if (r.output) run.set("tree", { description: r.output.description, path: r.output.path, baseCommit: r.output.baseCommit, kernelVersion: r.output.kernelVersion });
+      if (r.output) run.set("tree", { description: r.output.description, path: r.output.path, baseCommit: r.output.baseCommit, kernelVersion: r.output.kernelVersion, ...(r.output.fetchArgv.length ? { fetchArgv: r.output.fetchArgv } : {}) });
       return r;
     },
   },

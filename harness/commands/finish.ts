@@ -121,6 +121,10 @@ function writeReproduce(ctx: Context, command: string): void {
     const buildDir = ctx.buildDir;
     const env = Object.entries(kernelMakeEnv(job.profile.toolchain)).map(([k, v]) => `${k}=${shellQuote(v)}`);
     const makeArgs = kernelMakeArgs({ buildDir, toolchain: job.profile.toolchain });
+    if (tree.fetchArgv.length) {
+      lines.push(`# the tree, fetched by the harness (once, in an empty folder with linux/ in it; then git init + commit in linux/):`);
+      for (const argv of tree.fetchArgv) lines.push(`#   ${q(argv)}`);
+    }
     lines.push(
       `cd ${shellQuote(tree.path)}`,
       series.patches.length ? `git checkout --detach ${series.head}   # ${series.patches.length} patches on ${series.base}` : `git checkout --detach ${series.head}`,

@@ -122,7 +122,7 @@ async function downloadDebianSource(pkg: string, fetch: DebianFetch, deps: Deps)
   if (got.exitCode !== 0) {
     const text = `${got.stdout}\n${got.stderr}`;
     // apt says so when the index does not have that version: the user asked for something that is not there.
-    if (/Can't select version|Unable to locate package|Can not find version|has no installation candidate/i.test(text)) {
+    if (/Version '[^']*' for '[^']*' was not found|Can't select version|Unable to locate package|has no installation candidate/i.test(text)) {
       throw new UsageError(`${fetch.mirror} ${fetch.suite} has no package ${pkg} ${fetch.version}`, text.trim().split("\n").slice(-3));
     }
     throw new InfraError(`apt-get download ${pkg}=${fetch.version} failed`, text.trim().split("\n").slice(-5));

@@ -46,6 +46,8 @@ export const buildSteps: Step[] = [
         series: job.series.map((s) => ({ name: s.name, dir: s.dir, base: s.manifest.base, after: s.manifest.after, source: s.source })),
         fragments: job.fragments,
         machine: job.machineFile,
+        // kernel parameters after the machine's: the series' and the profile's
+        append: job.append,
         tests: job.suites.map((s) => s.def.name),
       });
       run.set(

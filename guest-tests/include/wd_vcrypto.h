@@ -40,10 +40,10 @@
 #include <misc/uacce/virtio_crypto.h>
 #else
 /*
- * A kernel built without patches/warpdrive-virtio has no such header: the ABI is repeated here
+ * A kernel built without patches/warpdrive-virtio has no such header: the ABI (v2) is repeated here
  * so that the suite still compiles; wd_vc_require() then skips every test.
  */
-#define VCRYPTO_UACCE_API "virtio_crypto_v1"
+#define VCRYPTO_UACCE_API "virtio_crypto_v2"
 #define VCRYPTO_UACCE_MAX_KEY_LEN 32
 struct vcrypto_uacce_info {
 	__u64 features;
@@ -52,7 +52,7 @@ struct vcrypto_uacce_info {
 	__u16 reserved0;
 	__u32 notify_offset;
 	__u32 notify_size;
-	__u64 ring_iova, avail_iova, used_iova;
+	__u64 reserved1[3];
 	__u64 ring_offset, avail_offset, used_offset, ring_size;
 	__u64 data_iova, data_offset, data_size;
 	__u64 max_size;
@@ -62,9 +62,10 @@ struct vcrypto_uacce_session {
 	__u8 key[VCRYPTO_UACCE_MAX_KEY_LEN];
 	__u64 session_id;
 };
-#define VCRYPTO_UACCE_CMD_INFO _IOR('W', 0x20, struct vcrypto_uacce_info)
-#define VCRYPTO_UACCE_CMD_CREATE_SESSION _IOWR('W', 0x21, struct vcrypto_uacce_session)
-#define VCRYPTO_UACCE_CMD_DESTROY_SESSION _IOW('W', 0x22, __u64)
+#define VCRYPTO_UACCE_IOCTL 0xBA
+#define VCRYPTO_UACCE_CMD_INFO _IOR(VCRYPTO_UACCE_IOCTL, 0x00, struct vcrypto_uacce_info)
+#define VCRYPTO_UACCE_CMD_CREATE_SESSION _IOWR(VCRYPTO_UACCE_IOCTL, 0x01, struct vcrypto_uacce_session)
+#define VCRYPTO_UACCE_CMD_DESTROY_SESSION _IOW(VCRYPTO_UACCE_IOCTL, 0x02, __u64)
 #endif
 
 #define WD_VC_SYSFS "/sys/class/uacce"
@@ -297,6 +298,50 @@ static inline void wd_vc_submit_raw(struct wd_vc *q, uint64_t out_iova, uint32_t
 	/* the index visible before the doorbell */
 	wd_dma_mb();
 	*(volatile uint16_t *)(q->mmio + q->info.notify_offset) = q->info.queue_index;
+}
+
+/*
+ * Put a chain of n descriptors (the flags NEXT and the next indexes are set here) on the ring as
+ * one request, publish it and ring the doorbell. Any address can be given.
+ */
+static inline void wd_vc_submit_descs(struct wd_vc *q, const struct vring_desc *d, unsigned int n)
+{
+	uint16_t num = (uint16_t)q->info.ring_num;
+
+	for (unsigned int i = 0; i < n; i++) {
+		q->desc[i] = d[i];
+		q->desc[i].flags = (uint16_t)((d[i].flags & VRING_DESC_F_WRITE) |
+					      (i + 1 < n ? VRING_DESC_F_NEXT : 0));
+		q->desc[i].next = (uint16_t)(i + 1 < n ? i + 1 : 0);
+	}
+	q->avail->ring[q->avail_idx % num] = 0;
+	q->avail_idx++;
+	if (q->event_idx)
+		q->avail->ring[num] = (uint16_t)(q->avail_idx + 0x8000);
+	wd_dma_wmb();
+	*(volatile uint16_t *)&q->avail->idx = q->avail_idx;
+	wd_dma_mb();
+	*(volatile uint16_t *)(q->mmio + q->info.notify_offset) = q->info.queue_index;
+}
+
+/* The PCI requester ID (bus << 8 | devfn) of the device behind /sys/class/uacce/<name>, or -1 */
+static inline int wd_vc_rid(const char *name)
+{
+	char path[256], link[256];
+	unsigned int dom, bus, dev, fn;
+	ssize_t n;
+	const char *base;
+
+	snprintf(path, sizeof(path), WD_VC_SYSFS "/%s/device", name);
+	n = readlink(path, link, sizeof(link) - 1);
+	if (n < 0)
+		return -1;
+	link[n] = '\0';
+	base = strrchr(link, '/');
+	base = base ? base + 1 : link;
+	if (sscanf(base, "%x:%x:%x.%x", &dom, &bus, &dev, &fn) != 4)
+		return -1;
+	return (int)((bus << 8) | (dev << 3) | fn);
 }
 
 /* Wait for the next used entry. Returns the written length, or -ETIMEDOUT. */

@@ -2,15 +2,42 @@
 /*
  * The uacce device of the user-mode virtio-crypto device: sysfs attributes as documented, open,
  * VCRYPTO_UACCE_CMD_INFO, mmap of both regions, START_Q, one request, PUT_Q, close; EBUSY for a
- * second opener; available_instances 1, then 0 while held; a holder killed with SIGKILL gives
- * the queue back, clean (ring indexes at 0), and the next process can use it.
+ * second opener; available_instances 1, then 0 while held; INFO hands out no IOVA but the data
+ * area's; after PUT_Q the mappings are revoked (SIGBUS on touch); a holder killed with SIGKILL
+ * gives the queue back, clean (ring indexes at 0), and the next process can use it.
  */
+#include <setjmp.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <sys/wait.h>
 
 #include "wdh_tap.h"
 #include "wd_vcrypto.h"
+
+static sigjmp_buf touch_env;
+
+static void on_sigbus(int sig)
+{
+	siglongjmp(touch_env, sig);
+}
+
+/* 1 when reading (or writing a zero to) *p raises SIGBUS */
+static int touch_faults(volatile void *p, int write)
+{
+	struct sigaction sa = { .sa_handler = on_sigbus }, old;
+	int sig;
+
+	sigaction(SIGBUS, &sa, &old);
+	sig = sigsetjmp(touch_env, 1);
+	if (!sig) {
+		if (write)
+			*(volatile uint16_t *)p = 0xffff;
+		else
+			(void)*(volatile uint8_t *)p;
+	}
+	sigaction(SIGBUS, &old, NULL);
+	return sig == SIGBUS;
+}
 
 static int attr_is(const char *name, const char *attr, const char *want)
 {
@@ -36,7 +63,7 @@ int main(void)
 	pid_t pid;
 
 	wd_vc_require();
-	wdh_plan(26);
+	wdh_plan(29);
 	ret = wd_vc_find(name, sizeof(name));
 	if (!wdh_ok(ret == 0, "a uacce device with api %s", VCRYPTO_UACCE_API)) {
 		wdh_diag("%s", strerror(-ret));
@@ -54,8 +81,8 @@ int main(void)
 		wdh_diag("%s", strerror(-ret));
 		return wdh_exit_code();
 	}
-	wdh_diag("ring %u entries at IOVA 0x%llx (avail +0x%llx, used +0x%llx), %llu bytes; data %llu bytes at IOVA 0x%llx; doorbell +0x%x, queue %u, features 0x%llx",
-		 q.info.ring_num, (unsigned long long)q.info.ring_iova,
+	wdh_diag("ring %u entries (avail +0x%llx, used +0x%llx), %llu bytes; data %llu bytes at IOVA 0x%llx; doorbell +0x%x, queue %u, features 0x%llx",
+		 q.info.ring_num,
 		 (unsigned long long)q.info.avail_offset, (unsigned long long)q.info.used_offset,
 		 (unsigned long long)q.info.ring_size, (unsigned long long)q.info.data_size,
 		 (unsigned long long)q.info.data_iova, q.info.notify_offset, q.info.queue_index,
@@ -63,9 +90,15 @@ int main(void)
 	snprintf(buf, sizeof(buf), "%llu", (unsigned long long)(q.info.ring_size + q.info.data_size));
 	wdh_ok(attr_is(name, "region_dus_size", buf), "region_dus_size = ring + data area");
 	wdh_ok(q.info.ring_num && !(q.info.ring_num & (q.info.ring_num - 1)) &&
-	       q.info.notify_size == (uint32_t)getpagesize() && q.info.ring_iova &&
+	       q.info.notify_size == (uint32_t)getpagesize() &&
 	       q.info.data_iova && !(q.info.data_iova % getpagesize()) &&
 	       q.info.data_offset == q.info.ring_size, "layout consistent");
+#ifdef VCRYPTO_UACCE_IOCTL
+	wdh_ok(!q.info.reserved1[0] && !q.info.reserved1[1] && !q.info.reserved1[2],
+	       "INFO hands out no IOVA but the data area's");
+#else
+	wdh_ok(0, "INFO hands out no IOVA but the data area's (ABI v1 hands out the rings' IOVAs)");
+#endif
 	wdh_ok(attr_is(name, "available_instances", "0"), "available_instances 0 while held");
 	ret = wd_vc_open(&q2, name);
 	wdh_ok(ret == -EBUSY, "second open fails with EBUSY (got %s)", ret ? strerror(-ret) : "success");
@@ -98,6 +131,8 @@ int main(void)
 	}
 	wdh_ok(wd_vc_known_answer(&q), "AES-128-CBC block through the queue");
 	wdh_ok(ioctl(q.fd, UACCE_CMD_PUT_Q) == 0, "PUT_Q");
+	wdh_ok(touch_faults(q.dus + q.info.data_offset, 0), "after PUT_Q the data area is revoked (SIGBUS on read)");
+	wdh_ok(touch_faults((void *)q.mmio, 1), "after PUT_Q the doorbell page is revoked (SIGBUS on write)");
 	wd_vc_close(&q);
 	wdh_ok(attr_is(name, "available_instances", "1"), "available_instances 1 after close");
 

@@ -75,3 +75,24 @@ describe("the kernel tree and kernel parameters", () => {
     }
   });
 });
+
+describe("a series' own Kconfig fragments", () => {
+  it("are merged after the profile's, once, and only when the series is applied", async () => {
+    const { mkdtempSync, mkdirSync, writeFileSync, rmSync } = await import("node:fs");
+    const { tmpdir } = await import("node:os");
+    const dir = mkdtempSync(join(tmpdir(), "wdh-series-frag-"));
+    try {
+      mkdirSync(join(dir, "s"));
+      writeFileSync(join(dir, "s/0001-x.patch"), "");
+      writeFileSync(join(dir, "s/own.config"), "CONFIG_X=y\n");
+      writeFileSync(join(dir, "s/series.yaml"), "name: s\nbase: debian linux-source-6.12\npatches: [0001-x.patch]\nfragments: [uacce, ./own.config]\n");
+      const job = resolveJob({ series: [join(dir, "s")] });
+      const names = job.fragments.map((f) => f.replace(/.*\//, ""));
+      expect(names.filter((n) => n === "uacce.config")).toHaveLength(1); // the profile has it already
+      expect(names.at(-1)).toBe("own.config");
+      expect(resolveJob({ series: [] }).fragments.map((f) => f.replace(/.*\//, ""))).not.toContain("own.config");
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});

@@ -81,7 +81,11 @@ export function resolveJob(overrides: Overrides): Job {
     profileFile: file,
     tree: treeSpec(profile.tree),
     series,
-    fragments: profile.kconfig.fragments.map((f) => byNameOrPath(f, "kernel-config", ".config", "Kconfig fragment")),
+    fragments: [
+      ...profile.kconfig.fragments.map((f) => byNameOrPath(f, "kernel-config", ".config", "Kconfig fragment")),
+      // a series' own options come with it, so --no-series does not ask for options only its code adds
+      ...series.flatMap((s) => (s.manifest.fragments ?? []).map((f) => byNameOrPath(f.includes("/") && !isAbsolute(f) ? join(s.dir, f) : f, "kernel-config", ".config", `Kconfig fragment of series ${s.name}`))),
+    ].filter((f, i, all) => all.indexOf(f) === i),
     machine: overrides.qemu ? { ...machine, binary: resolve(overrides.qemu), qemu: undefined } : machine,
     machineFile,
     append: [...series.flatMap((s) => s.manifest.append ?? []), ...profile.append],
@@ -183,7 +187,7 @@ export function readQuiltSeries(file: string): string[] {
 
 /** A series named on the command line by where it is (--mbox, --lore, --range): no manifest, so no stated base. */
 function adHocSeries(adHoc: AdHocSeries, i: number): SeriesSpec {
-  const manifest = (name: string, description: string): SeriesManifest => ({ name, description, base: "", patches: undefined, append: [] });
+  const manifest = (name: string, description: string): SeriesManifest => ({ name, description, base: "", patches: undefined, append: [], fragments: [] });
   if ("mbox" in adHoc) {
     const file = resolve(adHoc.mbox);
     if (!existsSync(file)) throw new UsageError(`--mbox ${adHoc.mbox} does not exist`);

@@ -116,6 +116,11 @@ export const SeriesManifestSchema = v.pipe(
     notes: v.optional(v.string()),
     /** Kernel parameters the series' code reads (e.g. which device a driver hands to user space), one per entry. */
     append: v.optional(v.array(v.string()), []),
+    /**
+     * Kconfig fragments the series' code needs (its new options): names under kernel-config/ or paths
+     * relative to the series folder. Merged after the profile's (or --fragments'), only when the series is applied.
+     */
+    fragments: v.optional(v.array(v.string()), []),
   }),
   v.check((m) => (m.patches === undefined) !== (m.source === undefined), "give either patches or source"),
 );

@@ -3,7 +3,7 @@
 // the exact kernel format string, so userspace output that merely mentions "WARNING" or "BUG" (TAP
 // lines, test names, shell echoes) never matches. Sources: kernel/panic.c, arch/arm64/mm/fault.c,
 // arch/arm64/kernel/traps.c, lib/bug.c, kernel/watchdog.c, kernel/hung_task.c,
-// kernel/rcu/tree_stall.h, mm/kasan/report.c, mm/kfence/report.c, lib/ubsan.c,
+// kernel/rcu/tree_stall.h, mm/kasan/report.c, mm/kfence/report.c, kernel/kcsan/report.c, lib/ubsan.c,
 // drivers/iommu/arm/arm-smmu-v3/arm-smmu-v3.c, and syzkaller's pkg/report/linux.go for titles.
 
 export type FindingKind =
@@ -14,6 +14,7 @@ export type FindingKind =
   | "lockdep"
   | "kasan"
   | "kfence"
+  | "kcsan"
   | "ubsan"
   | "soft-lockup"
   | "hard-lockup"
@@ -170,6 +171,18 @@ export const PATTERNS: Pattern[] = [
     title: (m) => `KFENCE: ${m[1]} in ${m[2]}`,
     end: RULER,
     maxLines: 150, // access, allocation and free stacks
+    bareStack: true,
+  },
+  // kernel/kcsan/report.c: "BUG: KCSAN: data-race in <func> / <func>", both access stacks (bare, each
+  // after its "read/write to ... by task" line), closed by the ruler.
+  {
+    id: "kcsan",
+    kind: "kcsan",
+    severity: "error",
+    regex: /^BUG: KCSAN: (\S+) in (.+?)\s*$/,
+    title: (m) => `KCSAN: ${m[1]} in ${m[2]}`,
+    end: RULER,
+    maxLines: 150,
     bareStack: true,
   },
   // kernel/watchdog.c, pr_fmt "watchdog: ".
@@ -378,7 +391,7 @@ export const CODE_LINE = /^Code: /;
  */
 export const PANIC_CAUSES: { panic: RegExp; causes: FindingKind[] }[] = [
   { panic: /Fatal exception/, causes: ["oops", "bug"] },
-  { panic: /panic_on_warn set|system warned too often/, causes: ["warning", "lockdep", "ubsan", "kasan", "kfence"] },
+  { panic: /panic_on_warn set|system warned too often/, causes: ["warning", "lockdep", "ubsan", "kasan", "kfence", "kcsan"] },
   { panic: /softlockup: hung tasks/, causes: ["soft-lockup"] },
   { panic: /hung_task: blocked tasks/, causes: ["hung-task"] },
   { panic: /RCU Stall/, causes: ["rcu-stall"] },

@@ -134,6 +134,16 @@ describe("reports that do not stop the kernel", () => {
     expect(k.signature).toBe("kasan: KASAN: slab-use-after-free in wdh_uaf_trigger | wdh_uaf_trigger < wdh_test_init < do_one_initcall");
   });
 
+  it("KCSAN: both accesses up to the closing ruler, the first access's stack", () => {
+    const k = only(triage("kcsan-data-race.log"));
+    expect(k).toMatchObject({ kind: "kcsan", severity: "error", title: "KCSAN: data-race in vcu_get_available_instances / vcu_put_queue" });
+    expect(k.stack.slice(0, 2)).toEqual(["vcu_put_queue", "uacce_put_queue"]);
+    expect(k.stack).not.toContain("vcu_get_available_instances"); // the second access's stack
+    expect(k.lines.some((l) => l.includes("read to 0xffff000004a1c0b8 of 8 bytes by task 199 on cpu 0:"))).toBe(true);
+    expect(k.lines.at(-1)).toMatch(/={60,}$/);
+    expect(isFailure(k)).toBe(true);
+  });
+
   it("UBSAN: file without column, generic frames skipped in the signature", () => {
     const u = only(triage("ubsan.log"));
     expect(u.title).toBe("UBSAN: array-index-out-of-bounds in drivers/crypto/virtio/virtio_crypto_core.c:92");

@@ -10,7 +10,7 @@ import { createContext, stepsFor, type CommandName } from "../commands/jobs.ts";
 import { finishRun, summaryLines } from "../commands/finish.ts";
 import type { AdHocSeries, Overrides } from "../config/resolve.ts";
 import { chooseRenderer } from "./renderer.ts";
-import { runSteps } from "./run-steps.ts";
+import { runSteps } from "../commands/run-steps.ts";
 import { parseHunt, runBisectCommand, runBisectStep } from "../commands/bisect.ts";
 import { safeStepExit } from "../stages/bisect/step-exit.ts";
 

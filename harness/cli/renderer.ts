@@ -1,6 +1,7 @@
 // The one place that chooses how progress is shown: a live task list on a terminal, plain lines in CI,
 // in a pipe, or when asked to be quiet.
-export type RendererChoice = "default" | "simple" | "silent";
+import type { RendererChoice } from "../commands/run-steps.ts";
+export type { RendererChoice };
 
 export function chooseRenderer(env: { isTTY: boolean; ci: boolean; quiet: boolean; silent?: boolean }): RendererChoice {
   if (env.silent) return "silent";

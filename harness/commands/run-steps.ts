@@ -3,8 +3,10 @@
 import { Listr, type ListrTask } from "listr2";
 import { isAbort } from "../lib/errors.ts";
 import type { StageResult } from "../lib/stage.ts";
-import type { Context, Step } from "../commands/context.ts";
-import type { RendererChoice } from "./renderer.ts";
+import type { Context, Step } from "./context.ts";
+
+/** How progress is shown: a live task list, plain lines, or nothing (the CLI chooses, cli/renderer.ts). */
+export type RendererChoice = "default" | "simple" | "silent";
 
 class StageFailed extends Error {}
 

@@ -4,9 +4,8 @@ import { existsSync, readFileSync } from "node:fs";
 import { dirname, isAbsolute, join, resolve } from "node:path";
 import { UsageError } from "../lib/errors.ts";
 import { repoRoot } from "../lib/paths.ts";
-import type { TreeSpec } from "../stages/tree/tree.ts";
-import type { SeriesSpec } from "../stages/series/sources.ts";
-import { loadSuites, type Suite } from "../stages/guest/suites.ts";
+import type { SeriesSpec, Suite, TreeSpec } from "./specs.ts";
+import { loadSuites } from "./suites.ts";
 import { loadYaml } from "./load.ts";
 import { DEFAULT_QEMU_CONFIGURE, MachineSchema, ProfileSchema, SeriesManifestSchema, type MachineDef, type Profile, type QemuBuildDef, type QemuSourceSpec, type SeriesManifest } from "./schema.ts";
 

@@ -9,7 +9,7 @@ import { UsageError } from "../../lib/errors.ts";
 import { ExecError, type Exec } from "../../lib/exec.ts";
 import { cacheDir, repoRoot, sha256 } from "../../lib/paths.ts";
 import { describeBuildError, firstBuildErrors } from "../build/errors.ts";
-import { expectationProblems } from "../triage/smmu-expect.ts";
+import type { Suite } from "../../config/specs.ts";
 
 export interface GuestTest {
   suite: string;
@@ -23,27 +23,10 @@ export interface GuestTest {
   expects?: TestExpectation[];
 }
 
-export interface Suite {
-  def: SuiteDef;
-  dir: string;
-}
-
-export const guestTestsRoot = join(repoRoot, "guest-tests");
+import { guestTestsRoot } from "../../config/suites.ts";
+export { guestTestsRoot, loadSuites } from "../../config/suites.ts";
+export type { Suite } from "../../config/specs.ts";
 export const guestInstallDir = "/opt/wdh";
-
-export function loadSuites(names: string[], root = guestTestsRoot): Suite[] {
-  return names.map((name) => {
-    const dir = name.includes("/") ? resolve(name) : join(root, name);
-    if (!existsSync(join(dir, "suite.yaml"))) throw new UsageError(`guest test suite ${name}: ${dir}/suite.yaml not found`);
-    const def = loadYaml(SuiteSchema, join(dir, "suite.yaml"));
-    for (const t of def.tests) {
-      if (!existsSync(join(dir, t.run))) throw new UsageError(`${dir}/suite.yaml: test ${t.name} runs ${t.run}, which does not exist`);
-      const problems = expectationProblems(t.expects);
-      if (problems.length > 0) throw new UsageError(`${dir}/suite.yaml: test ${t.name} expects what cannot happen`, problems);
-    }
-    return { def, dir };
-  });
-}
 
 export interface CompiledSuites {
   /** Host directory laid out as /opt/wdh: <suite>/<files>. */

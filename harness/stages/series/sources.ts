@@ -3,7 +3,7 @@
 // record of where it came from (provenance) and what its mail's signatures said.
 import { existsSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { basename, join } from "node:path";
-import type { SeriesManifest } from "../../config/schema.ts";
+import type { SeriesSpec } from "../../config/specs.ts";
 import { fillDirOnce } from "../../lib/atomic.ts";
 import { UsageError } from "../../lib/errors.ts";
 import { git, gitOut } from "../../lib/git.ts";
@@ -13,19 +13,7 @@ import { verifyAttestations, type Attestation } from "./attestation.ts";
 import { fetchThread } from "./lore.ts";
 import { pickSeries, splitMbox, toAmMbox, type MailMessage, type PickedSeries } from "./mbox.ts";
 
-export type SourceSpec =
-  | { kind: "files"; files: string[] }
-  | { kind: "mbox"; file: string; version?: number }
-  | { kind: "lore"; messageId: string; version?: number }
-  | { kind: "git"; repo: string; range: string };
-
-/** A series as the config names it: its manifest and where its patches come from. */
-export interface SeriesSpec {
-  name: string;
-  dir: string;
-  manifest: SeriesManifest;
-  source: SourceSpec;
-}
+export type { SeriesSpec, SourceSpec } from "../../config/specs.ts";
 
 export type Provenance =
   | { kind: "file"; file: string }

@@ -5,23 +5,15 @@
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
-import { aptUpdate, privateApt, type AptSuite } from "../../lib/apt.ts";
+import { aptUpdate, privateApt } from "../../lib/apt.ts";
+import type { DebianFetch, TreeSpec } from "../../config/specs.ts";
 import { InfraError, UsageError } from "../../lib/errors.ts";
 import { commitUnpackedSource, git, gitOut, initManagedRepo, treeState, type TreeState } from "../../lib/git.ts";
 import { cacheDir, pathSafe, shortHash } from "../../lib/paths.ts";
 import { withLock } from "../../lib/lock.ts";
 import { passed, type Deps, type StageResult } from "../../lib/stage.ts";
 
-export type TreeSpec =
-  /** Installed with the host's apt; or, with `fetch`, that exact version downloaded from a suite through a private apt configuration. */
-  | { kind: "debian"; package: string; version?: string; fetch?: DebianFetch }
-  | { kind: "path"; path: string }
-  | { kind: "git"; url: string; ref: string; depth: number };
-
-/** Where a linux-source package of another suite comes from (the host's apt sources are not touched). */
-export interface DebianFetch extends AptSuite {
-  version: string;
-}
+export type { DebianFetch, TreeSpec } from "../../config/specs.ts";
 
 export interface KernelTree {
   source: TreeSpec;

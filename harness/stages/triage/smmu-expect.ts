@@ -3,7 +3,7 @@
 // not declare it, at boot, between tests) fails the run, named decoded and placed.
 import type { SmmuEventFilter, TestExpectation } from "../../config/schema.ts";
 import type { Finding } from "./triage.ts";
-import { clientOf, describeSmmuEvent, saturatedWindows, SMMU_EVENT_NAMES, SMMU_PRINT_BURST, SMMU_PRINT_INTERVAL_S, type SmmuEvent } from "./smmu.ts";
+import { clientOf, describeSmmuEvent, saturatedWindows, SMMU_PRINT_BURST, SMMU_PRINT_INTERVAL_S, type SmmuEvent } from "./smmu.ts";
 
 /** One SMMU event with where it happened and whether that place expected it. */
 export interface AttributedSmmuEvent {
@@ -21,14 +21,7 @@ export interface AttributedSmmuEvent {
 }
 
 /** Problems with a test's `expects:` that the schema cannot see (event names), for a usage error. */
-export function expectationProblems(expects: readonly TestExpectation[]): string[] {
-  const known = new Set(Object.values(SMMU_EVENT_NAMES));
-  return expects.flatMap((x) => {
-    if (x === "smmu-event") return [];
-    const names = [x["smmu-event"].event ?? []].flat();
-    return names.filter((n) => !known.has(n)).map((n) => `smmu-event ${n} is not an SMMUv3 event name (${[...known].join(", ")})`);
-  });
-}
+export { expectationProblems } from "../../config/suites.ts";
 
 /** Whether one of the test's expectations covers this event. */
 export function expectsSmmuEvent(expects: readonly TestExpectation[] | undefined, e: SmmuEvent): boolean {

@@ -7,6 +7,8 @@
 // Both print at most DEFAULT_RATELIMIT_BURST (10) events per DEFAULT_RATELIMIT_INTERVAL (5 s); lib/ratelimit.c
 // says how many it dropped ("<function>: N callbacks suppressed") only when the next event after the
 // window is printed, so a burst of ten may hide more that nobody ever hears of.
+import { SMMU_EVENT_NAMES } from "../../lib/smmu-events.ts";
+export { SMMU_EVENT_NAMES };
 
 export interface SmmuEvent {
   /** The SMMU that reported it, e.g. "9050000.smmuv3". */
@@ -47,27 +49,6 @@ export interface SmmuEvent {
 }
 
 // SMMUv3 architecture, event record types (IHI 0070, "Event records").
-export const SMMU_EVENT_NAMES: Record<number, string> = {
-  0x01: "F_UUT",
-  0x02: "C_BAD_STREAMID",
-  0x03: "F_STE_FETCH",
-  0x04: "C_BAD_STE",
-  0x05: "F_BAD_ATS_TREQ",
-  0x06: "F_STREAM_DISABLED",
-  0x07: "F_TRANSL_FORBIDDEN",
-  0x08: "C_BAD_SUBSTREAMID",
-  0x09: "F_CD_FETCH",
-  0x0a: "C_BAD_CD",
-  0x0b: "F_WALK_EABT",
-  0x10: "F_TRANSLATION",
-  0x11: "F_ADDR_SIZE",
-  0x12: "F_ACCESS",
-  0x13: "F_PERMISSION",
-  0x20: "F_TLB_CONFLICT",
-  0x21: "F_CFG_CONFLICT",
-  0x24: "E_PAGE_REQUEST",
-  0x25: "F_VMS_FETCH",
-};
 /** Events whose word 1 describes the access and word 2 is its input address (and word 3 the IPA). */
 const ADDRESS_EVENTS = new Set([0x10, 0x11, 0x12, 0x13]);
 /** Events whose word 3 is the address of what could not be fetched. */

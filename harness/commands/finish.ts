@@ -7,6 +7,7 @@ import { repoRoot } from "../lib/paths.ts";
 import { kernelMakeArgs, kernelMakeEnv } from "../stages/build/make.ts";
 import { qemuBuildEnv } from "../stages/qemu-build/build.ts";
 import { writeResults, type RunResults } from "../stages/report/results.ts";
+import { kcidbOptionsFrom, writeKcidb } from "../stages/report/kcidb.ts";
 import { isFailure, reportExcerpt } from "../stages/triage/triage.ts";
 import { placeOf, testSpans } from "../stages/triage/attribution.ts";
 import { attributed, smmuReport, smmuSummaryLine, unexpectedText, type AttributedSmmuEvent, type SmmuReport } from "../stages/triage/smmu-expect.ts";
@@ -97,6 +98,7 @@ export function finishRun(ctx: Context, command: string): Verdict {
     smmu: smmuOf(ctx),
   };
   writeResults(run.dir, results);
+  writeKcidb(run.dir, results, run.manifest, kcidbOptionsFrom(process.env, run.id));
   writeReproduce(ctx, command);
   run.set("finishedAt", new Date().toISOString());
   run.set("exitCode", verdict.exitCode);

@@ -4,6 +4,7 @@
 import { createHash } from "node:crypto";
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { basename, join } from "node:path";
+import { UsageError } from "../../lib/errors.ts";
 import type { RunResults } from "./results.ts";
 
 export type KcidbStatus = "PASS" | "FAIL" | "ERROR" | "MISS" | "SKIP" | "DONE";
@@ -77,7 +78,7 @@ export const DEFAULT_ORIGIN = "warpdrive";
 /** The options from the environment: WDH_KCIDB_ORIGIN, WDH_KCIDB_LOG_URL (`{run}` becomes the run id), WDH_KCIDB_TREE_NAME. */
 export function kcidbOptionsFrom(env: Record<string, string | undefined>, runId?: string): KcidbOptions {
   const origin = env.WDH_KCIDB_ORIGIN || DEFAULT_ORIGIN;
-  if (!/^[a-z0-9_]+$/.test(origin)) throw new Error(`WDH_KCIDB_ORIGIN=${origin}: a KCIDB origin is lower-case letters, digits and _`);
+  if (!/^[a-z0-9_]+$/.test(origin)) throw new UsageError(`WDH_KCIDB_ORIGIN=${origin}: a KCIDB origin is lower-case letters, digits and _`);
   const base = env.WDH_KCIDB_LOG_URL;
   return {
     origin,
@@ -360,8 +361,10 @@ export function kcidbForRunFolder(dir: string, options: KcidbOptions): KcidbDocu
   return kcidbOf(results, manifest, options, intendedPatchHashes(manifest));
 }
 
-export function writeKcidb(dir: string, results: ResultsView, manifest: ManifestView, options: KcidbOptions): KcidbDocument {
-  const doc = kcidbOf(results, manifest, options, intendedPatchHashes(manifest));
+/** Writes kcidb.json next to results.json; `manifest` is the run folder's manifest as it is in memory. */
+export function writeKcidb(dir: string, results: ResultsView, manifest: ManifestView | Record<string, unknown>, options: KcidbOptions): KcidbDocument {
+  const view = manifest as ManifestView;
+  const doc = kcidbOf(results, view, options, intendedPatchHashes(view));
   writeFileSync(join(dir, "kcidb.json"), JSON.stringify(doc, null, 2) + "\n");
   return doc;
 }

@@ -236,7 +236,7 @@ static unsigned int afalg_run(struct wd_afalg *a, int qd, int si, struct figures
 
 struct proc_report {
 	int ret;
-	unsigned int bad;
+	unsigned int bad, eintr;
 	int64_t t0, t1;
 };
 
@@ -250,7 +250,17 @@ static void proc_child(const char *name, int up, int go)
 	uint8_t *b;
 	char c;
 
-	r.ret = wd_sva_open(&q, name, 0);
+	/*
+	 * Binding an address space registers an MMU notifier, which takes every lock of the mm and
+	 * gives up with EINTR while a signal is pending: open again, and say how often it took.
+	 */
+	for (int tries = 0; tries < 20; tries++) {
+		r.ret = wd_sva_open(&q, name, 0);
+		if (r.ret != -EINTR)
+			break;
+		r.eintr++;
+		usleep(10000);
+	}
 	if (!r.ret)
 		r.ret = wd_sva_session(&q, 1, key, 16, &sid);
 	b = r.ret ? NULL : wd_sva_alloc(4096);
@@ -300,8 +310,11 @@ static int procs_run(const char *name, int k)
 	close(go[0]);
 	for (int i = 0; i < k; i++)
 		if (sva_read_all(up[i][0], &r[i], sizeof(r[i])) || r[i].ret) {
-			wdh_diag("%d processes: process %d: %s", k, i, sva_err(r[i].ret ? r[i].ret : -EPIPE));
+			wdh_diag("%d processes: process %d: %s (open interrupted %u times)", k, i,
+				 sva_err(r[i].ret ? r[i].ret : -EPIPE), r[i].eintr);
 			ok = 0;
+		} else if (r[i].eintr) {
+			wdh_diag("%d processes: process %d: open interrupted %u times", k, i, r[i].eintr);
 		}
 	for (int i = 0; i < k; i++)
 		if (write(go[1], "g", 1) != 1)

@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * Isolation from the kernel. A process aims its descriptors at
- *   - kernel virtual addresses (linux_banner, init_uts_ns from /proc/kallsyms), reading and
- *     writing;
+ *   - kernel virtual addresses (the kernel image's _stext and start_kernel from /proc/kallsyms,
+ *     text symbols, listed without KALLSYMS_ALL), reading and writing;
  *   - the IOVAs of the kernel's own control queue of the device (desc, avail, used; debugfs
  *     virtio_crypto_sva/<dev>/ctrl_iovas), whose DMA carries no PASID, reading and writing.
  * Every access must fault (used.len 0, status untouched) with an SMMU event carrying the
@@ -126,19 +126,19 @@ int main(void)
 
 	sva_read_file("/proc/sys/kernel/kptr_restrict", kptr, sizeof(kptr));
 	sva_write_file("/proc/sys/kernel/kptr_restrict", "0");
-	banner = kallsyms("linux_banner");
-	uts = kallsyms("init_uts_ns");
+	banner = kallsyms("_stext");
+	uts = kallsyms("start_kernel");
 	if (kptr[0])
 		sva_write_file("/proc/sys/kernel/kptr_restrict", kptr);
-	wdh_ok(banner && uts, "/proc/kallsyms: linux_banner 0x%llx, init_uts_ns 0x%llx",
+	wdh_ok(banner && uts, "/proc/kallsyms: _stext 0x%llx, start_kernel 0x%llx",
 	       (unsigned long long)banner, (unsigned long long)uts);
 	n = ctrl_iovas(iova);
 	wdh_ok(n == 3, "debugfs lists the control queue's IOVAs: desc 0x%llx avail 0x%llx used 0x%llx",
 	       (unsigned long long)iova[0], (unsigned long long)iova[1], (unsigned long long)iova[2]);
 	sva_read_file("/proc/version", version0, sizeof(version0));
 
-	stray_rw(&q, sid, buf, "linux_banner", banner ? banner : 0xffff800080000000ULL);
-	stray_rw(&q, sid, buf, "init_uts_ns", uts ? uts + 64 : 0xffff800080000000ULL);
+	stray_rw(&q, sid, buf, "_stext", banner ? banner : 0xffff800080000000ULL);
+	stray_rw(&q, sid, buf, "start_kernel", uts ? uts : 0xffff800080000000ULL);
 	stray_rw(&q, sid, buf, "the control queue's descriptor table at IOVA", iova[0] ? iova[0] : 0xfffff000ULL);
 	stray_rw(&q, sid, buf, "the control queue's avail ring at IOVA", iova[1] ? iova[1] : 0xfffff000ULL);
 	stray_rw(&q, sid, buf, "the control queue's used ring at IOVA", iova[2] ? iova[2] : 0xfffff000ULL);

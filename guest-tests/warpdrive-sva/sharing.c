@@ -146,7 +146,7 @@ int main(void)
 	ret = wd_sva_find(name, sizeof(name));
 	n = ret ? -1 : wd_sva_available(name);
 	nproc = n >= 1 && n <= MAXP ? (int)n : EXPECTED_QUEUES;
-	wdh_plan(10 + 3 * (unsigned int)nproc);
+	wdh_plan(14 + 3 * (unsigned int)nproc);
 	if (!wdh_ok(ret == 0, "a uacce device with api %s", VIRTIO_CRYPTO_SVA_API)) {
 		printf("Bail out! no SVA virtio-crypto device: %s\n", sva_err(ret));
 		return WDH_EXIT_FAIL;

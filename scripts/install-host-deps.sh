@@ -18,6 +18,9 @@ packages=(
   # QEMU built from Debian's source (machines with a `qemu:` build, e.g. qemu/virt-smmuv3-sva.yaml);
   # meson and pycotap come from bookworm-backports below (QEMU 10.2 needs meson >= 1.5).
   dpkg-dev ninja-build gcc pkgconf python3-venv libglib2.0-dev libpixman-1-dev libfdt-dev libslirp-dev zlib1g-dev
+  # the LAVA executor's local lab: lava-run (+ python3-jinja2, its dependency, renders the qemu device type,
+  # whose template the harness takes from lava-server's .deb with apt-get download, without installing it)
+  lava-dispatcher
 )
 backports=(meson python3-pycotap)
 

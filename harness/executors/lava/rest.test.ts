@@ -58,7 +58,7 @@ function fakeLab(script: Script) {
 }
 
 const servers: Server[] = [];
-afterEach(() => servers.splice(0).forEach((s) => s.closeAllConnections() || s.close()));
+afterEach(() => servers.splice(0).forEach((s) => (s.closeAllConnections(), s.close())));
 async function lab(script: Script) {
   const l = await fakeLab(script);
   servers.push(l.server);

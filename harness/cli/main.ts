@@ -13,6 +13,7 @@ import { chooseRenderer } from "./renderer.ts";
 import { runSteps } from "../commands/run-steps.ts";
 import { parseHunt, runBisectCommand, runBisectStep } from "../commands/bisect.ts";
 import { safeStepExit } from "../stages/bisect/step-exit.ts";
+import { submitRunKcidb } from "../stages/report/kcidb-submit.ts";
 
 const list = (v: string, prev: string[] = []) => [...prev, ...v.split(",").filter(Boolean)];
 const count = (v: string) => {
@@ -50,6 +51,7 @@ function jobOptions(cmd: Command): Command {
     .option("--qemu <binary>", "run this qemu-system-aarch64 instead of the machine's (no QEMU build)")
     .option("--qemu-tree <path>", "build this QEMU git tree as it is (HEAD plus local changes) instead of the machine's source and series")
     .option("--tests <suite>", "guest test suites under guest-tests/, repeatable", list)
+    .option("--kcidb-submit <url>", "send the run's kcidb.json to this KCIDB REST endpoint (token from WDH_KCIDB_TOKEN)")
     .addOption(new Option("--quiet", "plain progress lines even on a terminal"));
 }
 
@@ -100,6 +102,11 @@ function runCommand(command: CommandName, opts: Record<string, unknown>): Promis
     await runSteps(stepsFor(command), ctx, rendererFor(opts));
     const verdict = finishRun(ctx, command);
     for (const line of summaryLines(ctx, verdict)) process.stdout.write(`${line}\n`);
+    if (opts.kcidbSubmit) {
+      const sent = await submitRunKcidb(ctx.run.dir, String(opts.kcidbSubmit), process.env, signal);
+      process.stdout.write(`${sent.line}\n`);
+      if (verdict.exitCode === ExitCode.ok && sent.exitCode) return sent.exitCode;
+    }
     return verdict.exitCode;
   });
 }

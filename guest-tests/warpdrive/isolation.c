@@ -4,7 +4,9 @@
  *
  * 1. Stray descriptors at an IOVA nothing is mapped at, once written by the device, once read: the
  *    SMMUv3 stops the access and reports it as F_TRANSLATION (type 0x10) from this device's StreamID
- *    (its PCI requester ID) at that IOVA; the queue works again after release and reopen.
+ *    (its PCI requester ID) at that IOVA; the queue works again after release and reopen. (QEMU 7.2
+ *    may still complete such a request, through a bounce buffer that reads zeros and drops writes:
+ *    the event is the proof, not the request's status.)
  * 2. A descriptor chain the device cannot follow: session creation fails with EIO instead of waiting;
  *    the next holder gets a working queue.
  * 3. With the series' test hooks (CONFIG_CRYPTO_DEV_VIRTIO_UACCE_TEST): while a session creation is
@@ -385,13 +387,17 @@ static void mapped(void)
 			wd_smmu_pace();
 			wd_smmu_open(&log);
 			nb++;
+			/*
+			 * QEMU 7.2 completes a request whose buffer did not translate (through a bounce
+			 * buffer that reads zeros and drops writes): the event tells, not the status.
+			 */
 			ret = k ? probe_write(around[k]) : probe_read(around[k], 16, page);
-			if (ret < 0 && wd_smmu_wait(&log, (unsigned int)rid, 0x10, around[k], PG, 3000) >= 0)
+			if (wd_smmu_wait(&log, (unsigned int)rid, 0x10, around[k], PG, 3000) >= 0)
 				nb_fault++;
 			else
-				wdh_diag("%s at 0x%llx next to %s: %s", k ? "write" : "read",
-					 (unsigned long long)around[k], ranges[i].what,
-					 ret >= 0 ? "the device completed it" : "no F_TRANSLATION event from this device");
+				wdh_diag("%s at 0x%llx next to %s (%s): no F_TRANSLATION event from this device",
+					 k ? "write" : "read", (unsigned long long)around[k], ranges[i].what,
+					 ret > 0 ? "completed" : ret == 0 ? "refused" : "stopped");
 			wd_smmu_close(&log);
 			wd_vc_close(&pq);
 		}

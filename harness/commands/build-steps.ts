@@ -16,6 +16,7 @@ import { UsageError } from "../lib/errors.ts";
 import { skipped } from "../lib/stage.ts";
 import { prepareTree } from "../stages/tree/tree.ts";
 import { checkHost, requiredTools } from "../stages/host/host.ts";
+import { executorFor } from "../executors/index.ts";
 import type { Context, Step } from "./context.ts";
 import { keepKernel } from "./artifacts.ts";
 
@@ -28,14 +29,20 @@ export function buildDirFor(treePath: string, arch: string): string {
 
 export const buildSteps: Step[] = [
   {
+    id: "host",
     title: "Host",
     run: (ctx, progress) =>
       checkHost(
-        { tools: requiredTools(ctx.job.profile.toolchain, ctx.job.qemu ? "build" : ctx.job.machine.binary), isRoot: process.getuid?.() === 0 },
+        {
+          // build-kernel runs no guest, but a host that cannot boot what it built is worth knowing early
+          tools: [...requiredTools(ctx.job.profile.toolchain, Boolean(ctx.job.qemu)), ...executorFor(ctx.job.machine.executor, ctx.executors).requiredTools(ctx.job.machine)],
+          isRoot: process.getuid?.() === 0,
+        },
         { ...ctx.deps, progress },
       ),
   },
   {
+    id: "tree",
     title: "Tree",
     run: async (ctx, progress) => {
       const { job, run } = ctx;
@@ -68,6 +75,7 @@ export const buildSteps: Step[] = [
     },
   },
   {
+    id: "series",
     title: "Series",
     run: async (ctx, progress) => {
       const tree = ctx.tree!;
@@ -94,6 +102,7 @@ export const buildSteps: Step[] = [
     },
   },
   {
+    id: "checkpatch",
     title: "Checkpatch",
     run: async (ctx, progress) => {
       const mode = ctx.job.options.checkpatch;
@@ -106,6 +115,7 @@ export const buildSteps: Step[] = [
     },
   },
   {
+    id: "kconfig",
     title: "Kconfig",
     run: async (ctx, progress) => {
       const { tree, series, job } = ctx;
@@ -128,6 +138,7 @@ export const buildSteps: Step[] = [
     },
   },
   {
+    id: "build",
     title: "Build",
     run: async (ctx, progress) => {
       const { tree, series, job } = ctx;

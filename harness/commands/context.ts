@@ -1,12 +1,10 @@
 // What a command's steps share: the job, the run folder, the deps, and each stage's output so far.
 import type { Job } from "../config/resolve.ts";
 import type { RunFolder } from "../lib/run-folder.ts";
-import type { Deps, StageResult } from "../lib/stage.ts";
-import type { SshSession } from "../lib/ssh.ts";
+import type { Deps, StageId, StageResult } from "../lib/stage.ts";
 import type { BuildArtifacts } from "../stages/build/build.ts";
-import type { TestResult } from "../stages/guest/run.ts";
 import type { KernelConfig } from "../stages/kconfig/kconfig.ts";
-import type { LiveGuest } from "../stages/qemu/boot.ts";
+import type { Executor, GuestRun } from "../executors/types.ts";
 import type { Rootfs } from "../stages/rootfs/rootfs.ts";
 import type { AppliedSeries } from "../stages/series/series.ts";
 import type { CheckpatchVerdict } from "../stages/checkpatch/checkpatch.ts";
@@ -53,22 +51,23 @@ export interface Context {
   qemuBinary?: string;
   build?: BuildArtifacts;
   rootfs?: Rootfs;
-  guest?: LiveGuest;
-  session?: SshSession;
-  tests?: TestResult[];
+  /** The executors by name (default: executors/index.ts's registry; tests pass fakes). */
+  executors?: Readonly<Record<string, Executor>>;
+  /** What the executor brought back: console, findings, tests, timings (on success and on failure). */
+  guestRun?: GuestRun;
   /** The first stage that failed; later stages are skipped with its reason. */
   failure?: StageResult<unknown>;
-  /** An infrastructure fault or a bug: thrown again once cleanup steps ran. */
+  /** A fault that was thrown (a usage error, the machinery, a bug, an interruption), and the stage it came from. */
   error?: unknown;
-  /** Extra result files a step wants in results.json. */
-  bootReadyMs?: number;
-  sshReadyMs?: number;
+  errorStage?: StageId;
 }
 
 /** One step of a command: a stage run over the context. */
 export interface Step {
+  id: StageId;
   title: string;
   /** Runs even after a failure (shutdown, report). */
   always?: boolean;
-  run: (ctx: Context, progress: (message: string) => void) => Promise<StageResult<unknown> | void>;
+  /** One stage's result, or several (an executor's boot, ssh, guest and shutdown phases). */
+  run: (ctx: Context, progress: (message: string) => void) => Promise<StageResult<unknown> | StageResult<unknown>[] | void>;
 }

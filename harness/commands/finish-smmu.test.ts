@@ -15,6 +15,7 @@ import type { GuestTest } from "../stages/guest/suites.ts";
 import type { LiveGuest } from "../stages/qemu/boot.ts";
 import { testSpans } from "../stages/triage/attribution.ts";
 import { ConsoleTriage } from "../stages/triage/triage.ts";
+import type { GuestRun } from "../executors/types.ts";
 import type { Context } from "./context.ts";
 import { summaryLines, verdictOf } from "./finish.ts";
 
@@ -71,7 +72,8 @@ async function runOn(text: string, expects: Record<string, TestExpectation[]>) {
   const stage = await runGuestTests({ guest, session, tests: tests(expects), testScale: 1 }, deps);
   const root = mkdtempSync(join(tmpdir(), "wdh-runs-"));
   dirs.push(root);
-  const ctx = { run: createRunFolder("boot-test", root), guest, tests: stage.output, ...(stage.status === "fail" ? { failure: stage } : {}) } as Context;
+  const guestRun = { lines: guest.lines, findings: guest.triage.findings, tests: stage.output ?? [] } as GuestRun;
+  const ctx = { run: createRunFolder("boot-test", root), guestRun, ...(stage.status === "fail" ? { failure: stage } : {}) } as Context;
   const verdict = verdictOf(ctx);
   const byName = Object.fromEntries((stage.output ?? []).map((t) => [`${t.suite}/${t.name}`, t])) as Record<string, TestResult>;
   return { verdict, tests: byName, summary: summaryLines(ctx, verdict) };
@@ -166,7 +168,7 @@ describe("an event between tests", () => {
     triage.finish();
     const root = mkdtempSync(join(tmpdir(), "wdh-runs-"));
     dirs.push(root);
-    const ctx = { run: createRunFolder("boot-test", root), guest: { lines: text, triage }, tests: [] } as unknown as Context;
+    const ctx = { run: createRunFolder("boot-test", root), guestRun: { lines: text, findings: triage.findings, tests: [] } } as unknown as Context;
     expect(verdictOf(ctx)).toMatchObject({
       exitCode: 1,
       reason: "unexpected SMMU event F_TRANSLATION client 0000:00:02.0 (from sid) sid 0x10 ssid none iova 0x7c0 unpriv data write between tests a/one and a/two (console line 3)",

@@ -4,6 +4,7 @@ import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { InfraError, InterruptedError, UsageError } from "../lib/errors.ts";
 import { createRunFolder } from "../lib/run-folder.ts";
+import type { FailureKind, StageId } from "../lib/outcome.ts";
 import type { StageResult } from "../lib/stage.ts";
 import type { Context } from "./context.ts";
 import { verdictOf } from "./finish.ts";
@@ -16,15 +17,15 @@ function ctxWith(extra: Partial<Context>): Context {
   dirs.push(root);
   return { run: createRunFolder("boot-test", root), ...extra } as Context;
 }
-const fail = (stage: string): StageResult<unknown> => ({ stage, status: "fail", durationMs: 1, reason: `${stage} broke` });
+const fail = (stage: StageId, kind?: FailureKind): StageResult<unknown> => ({ stage, status: "fail", durationMs: 1, reason: `${stage} broke`, ...(kind ? { kind } : {}) });
 
 describe("verdictOf: one place maps outcomes to exit codes", () => {
   it("0 when nothing failed", () => expect(verdictOf(ctxWith({})).exitCode).toBe(0));
   it("1 for a regression: series, build, boot, guest", () => {
-    for (const stage of ["series", "build", "boot", "guest"]) expect(verdictOf(ctxWith({ failure: fail(stage) })).exitCode).toBe(1);
+    for (const stage of ["series", "build", "boot", "guest"] as const) expect(verdictOf(ctxWith({ failure: fail(stage) })).exitCode).toBe(1);
   });
   it("2 for a Kconfig option that cannot be had, and for usage errors", () => {
-    expect(verdictOf(ctxWith({ failure: fail("kconfig") })).exitCode).toBe(2);
+    expect(verdictOf(ctxWith({ failure: fail("kconfig", "configuration") })).exitCode).toBe(2);
     expect(verdictOf(ctxWith({ error: new UsageError("bad flag") })).exitCode).toBe(2);
   });
   it("3 for infrastructure, 130 for an interruption, 3 for a bug", () => {

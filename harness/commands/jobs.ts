@@ -13,6 +13,7 @@ import type { Context, Step } from "./context.ts";
 export type CommandName = "build-kernel" | "boot-test";
 
 const artifactsStep: Step = {
+  id: "artifacts",
   title: "Artifacts",
   run: async (ctx) => {
     const started = performance.now();

@@ -19,6 +19,7 @@ const NO_QEMU_BUILD = "the machine runs QEMU from the host";
 
 export const qemuSteps: Step[] = [
   {
+    id: "qemu-source",
     title: "QEMU source",
     run: async (ctx, progress) => {
       const q = ctx.job.qemu;
@@ -30,6 +31,7 @@ export const qemuSteps: Step[] = [
     },
   },
   {
+    id: "qemu-series",
     title: "QEMU series",
     run: async (ctx, progress) => {
       const q = ctx.job.qemu;
@@ -73,6 +75,7 @@ export const qemuSteps: Step[] = [
     },
   },
   {
+    id: "qemu-build",
     title: "QEMU build",
     run: async (ctx, progress) => {
       const q = ctx.job.qemu;
@@ -101,6 +104,7 @@ export const qemuSteps: Step[] = [
     },
   },
   {
+    id: "qemu-check",
     title: "QEMU check",
     run: async (ctx, progress) => {
       const q = ctx.job.qemu;

@@ -16,21 +16,25 @@ export async function runSteps(steps: Step[], ctx: Context, renderer: RendererCh
     skip: (c) => (!step.always && (c.failure || c.error) ? skipReason(c) : false),
     task: async (c, task) => {
       const started = performance.now();
-      let result: StageResult<unknown> | void;
+      let returned: StageResult<unknown> | StageResult<unknown>[] | void;
       try {
-        result = await step.run(c, (message) => (task.output = message));
+        returned = await step.run(c, (message) => (task.output = message));
       } catch (e) {
-        c.error ??= e;
-        c.run.recordStage({ stage: step.title.toLowerCase(), status: "fail", durationMs: performance.now() - started, reason: errorLine(e) });
+        if (c.error === undefined) (c.error = e), (c.errorStage = step.id);
+        const kind = c.deps.signal.aborted || isAbort(e) ? "interrupted" : undefined;
+        c.run.recordStage({ stage: step.id, status: "fail", durationMs: performance.now() - started, reason: errorLine(e), ...(kind ? { kind } : {}) });
         throw e;
       }
-      if (!result) return;
-      c.run.recordStage(result);
-      const seconds = `${(result.durationMs / 1000).toFixed(1)} s`;
-      task.title = `${step.title} (${seconds})${result.reason ? `: ${result.reason}` : ""}`;
-      if (result.status === "fail") {
-        c.failure ??= result;
-        throw new StageFailed(result.reason ?? `${result.stage} failed`);
+      if (!returned) return;
+      const results = Array.isArray(returned) ? returned : [returned];
+      for (const r of results) c.run.recordStage(r);
+      const failure = results.find((r) => r.status === "fail");
+      const shown = failure ?? results[results.length - 1];
+      const seconds = `${((performance.now() - started) / 1000).toFixed(1)} s`;
+      task.title = `${step.title} (${seconds})${shown?.reason ? `: ${shown.reason}` : ""}`;
+      if (failure) {
+        c.failure ??= failure;
+        throw new StageFailed(failure.reason ?? `${failure.stage} failed`);
       }
     },
   }));

@@ -192,6 +192,8 @@ export type QemuSourceSpec =
 export const MachineSchema = v.strictObject({
   name: Name,
   description: v.optional(v.string()),
+  /** Where the guest runs: an executor under harness/executors/ (local-qemu: QEMU on this host, tests over SSH). */
+  executor: v.optional(Name, "local-qemu"),
   /** The emulator on the host (Debian's 7.2 by default)... */
   binary: v.optional(v.string(), "qemu-system-aarch64"),
   /** ...or one the harness builds; then `binary` is not used. */

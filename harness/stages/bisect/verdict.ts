@@ -1,6 +1,8 @@
 // Judging one run of one bisection point: what the user hunts decides whether a failure is bad, good
 // (the thing hunted worked) or skip (the point says nothing about it). Another failure than the one seen at
 // the bad end is never blamed on the bug being hunted.
+import { InterruptedError } from "../../lib/errors.ts";
+import { signatureText, type Outcome, type StageId } from "../../lib/outcome.ts";
 import { sameSignature } from "./signature.ts";
 
 /** What counts as bad. "auto" takes it from the bad end: whatever failed there (build, boot or tests). */
@@ -29,6 +31,54 @@ export type PointOutcome =
   | { kind: "infra"; message: string; runDir?: string; durationMs: number; built: boolean };
 
 export type Verdict = "good" | "bad" | "skip";
+
+type Phase = Extract<PointOutcome, { kind: "fail" }>["stage"];
+
+/**
+ * Which part of the pipeline a stage's regression says is broken at a commit. Every stage is named (a
+ * new stage must be placed); null: its failure says nothing about the kernel at that commit (QEMU's own
+ * build, the host), so the point is skipped like an infrastructure failure.
+ */
+const PHASE: Record<StageId, Phase | null> = {
+  host: null,
+  tree: null,
+  series: "series",
+  checkpatch: "series",
+  kconfig: "kconfig",
+  build: "build",
+  // guest tests that no longer compile against the kernel's uapi headers
+  rootfs: "build",
+  artifacts: null,
+  "qemu-source": null,
+  "qemu-series": null,
+  "qemu-build": null,
+  "qemu-check": null,
+  boot: "boot",
+  ssh: "boot",
+  guest: "test",
+  shutdown: null,
+};
+
+/**
+ * A run's outcome in the terms bisection judges by. An interruption is not an outcome (it stops the
+ * bisection); a usage error thrown by the command never reaches here.
+ */
+export function pointOutcome(outcome: Outcome, common: { runDir?: string; durationMs: number; built: boolean }): PointOutcome {
+  if (outcome.kind === "pass") return { kind: "pass", ...common };
+  if (outcome.kind === "interrupted") throw new InterruptedError(outcome.reason);
+  const phase = PHASE[outcome.stage];
+  if (outcome.kind === "infrastructure" || phase === null) return { kind: "infra", message: outcome.reason, ...common };
+  // The tests that failed are what a test hunt compares; anything else compares the structured signature.
+  const signature = phase === "test" && outcome.failedTests?.length ? `test: ${outcome.failedTests.join(", ")}` : signatureText(outcome.stage, outcome.signature);
+  return {
+    kind: "fail",
+    stage: phase,
+    signature,
+    summary: outcome.reason,
+    ...(outcome.failedTests ? { failedTests: outcome.failedTests } : {}),
+    ...common,
+  };
+}
 
 export function describeHunt(hunt: Hunt): string {
   return hunt.kind === "test" && hunt.test ? `test ${hunt.test}` : hunt.kind;

@@ -50,9 +50,11 @@ export async function buildKernel(input: BuildInput, deps: Deps): Promise<StageR
   const upToDate =
     !input.treeDirty && existsSync(stampFile) && readFileSync(stampFile, "utf8") === stamp && artifactsMissing(input.buildDir, input.toolchain.arch).length === 0;
 
+  const jobs = input.jobs ?? cpus().length;
+  // What made the build dir's kernel (also when it was up to date): reproduce.sh's make line.
+  const ran = [{ argv: ["make", ...kernelMakeArgs(input), `-j${jobs}`, ...TARGETS], cwd: input.treeDir }];
   if (!upToDate) {
     rmSync(stampFile, { force: true });
-    const jobs = input.jobs ?? cpus().length;
     let compiled = 0;
     try {
       await deps.exec("make", [...kernelMakeArgs(input), `-j${jobs}`, ...TARGETS], {
@@ -71,6 +73,8 @@ export async function buildKernel(input: BuildInput, deps: Deps): Promise<StageR
       return failed("build", started, errors[0] ? `build failed: ${describeBuildError(errors[0])}` : `make exited with ${e.result.exitCode}`, {
         details: errors.map(describeBuildError),
         logFile: input.logFile,
+        ran,
+        ...(errors[0] ? { signature: { type: "compile" as const, file: errors[0].file, line: errors[0].line, message: errors[0].message } } : {}),
       });
     }
   }
@@ -100,6 +104,7 @@ export async function buildKernel(input: BuildInput, deps: Deps): Promise<StageR
   };
   return passed("build", started, output, {
     logFile: input.logFile,
+    ran,
     reason: upToDate ? "up to date, make not run" : `${output.kernelRelease} built`,
   });
 }

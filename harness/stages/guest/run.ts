@@ -5,9 +5,9 @@ import { randomBytes } from "node:crypto";
 import type { CommandResult, SshSession } from "../../lib/ssh.ts";
 import { failed, passed, type Deps, type StageResult } from "../../lib/stage.ts";
 import type { GuestEnd, LiveGuest } from "../qemu/boot.ts";
-import { InfraError, InterruptedError } from "../../lib/errors.ts";
+import { InfraError, InterruptedError, isAbort } from "../../lib/errors.ts";
 import { parseTap, tapVerdict, type TapReport } from "../report/tap.ts";
-import { isFailure, reportExcerpt, type Finding } from "../triage/triage.ts";
+import { crashSignature, isFailure, reportExcerpt, type Finding } from "../triage/triage.ts";
 import { testSmmuEvents, unexpectedReason, type AttributedSmmuEvent } from "../triage/smmu-expect.ts";
 import type { GuestTest } from "./suites.ts";
 
@@ -51,22 +51,36 @@ export async function runGuestTests(input: GuestRunInput, deps: Deps): Promise<S
   const started = performance.now();
   const results: TestResult[] = [];
   let died: string | undefined;
+  // Interrupted, or the machinery failed under a test: the tests so far are kept, as values.
+  let stopped: { kind: "interrupted" | "infrastructure"; reason: string; details: string[] } | undefined;
   for (const test of input.tests) {
-    if (died) {
-      results.push(skippedTest(test, `not run (${died})`));
+    if (died || stopped) {
+      results.push(skippedTest(test, `not run (${died ?? stopped!.reason})`));
       continue;
     }
     deps.progress(`${test.suite}/${test.name}`);
-    const result = await runOne(test, input, deps);
+    let result: TestResult;
+    try {
+      result = await runOne(test, input, deps);
+    } catch (e) {
+      if (deps.signal.aborted || isAbort(e)) stopped = { kind: "interrupted", reason: `interrupted during ${test.suite}/${test.name}`, details: [] };
+      else if (e instanceof InfraError) stopped = { kind: "infrastructure", reason: e.message, details: e.details };
+      else throw e;
+      results.push({ ...skippedTest(test, stopped.reason), status: "error" });
+      continue;
+    }
     results.push(result);
     if (result.kernelDied) died = `the kernel died in ${test.suite}/${test.name}`;
     else if (result.guestUnresponsive) died = `the guest stopped answering in ${test.suite}/${test.name}`;
   }
+  if (stopped) return failed("guest", started, stopped.reason, { kind: stopped.kind, output: results, details: stopped.details });
   const failures = results.filter((r) => r.status === "fail" || r.status === "error");
   const killer = results.find((r) => r.kernelDied || r.guestUnresponsive);
   if (killer) {
+    const report = killer.findings.find((f) => DEATH_KINDS.has(f.kind));
     return failed("guest", started, `${killer.suite}/${killer.name}: ${killer.reason}`, {
       output: results,
+      signature: report ? crashSignature(report) : { type: "tests", failed: [`${killer.suite}/${killer.name}`] },
       details: [...(killer.kernelReport ?? []), ...failures.filter((f) => f !== killer).map((f) => `${f.suite}/${f.name}: ${f.reason}`)],
     });
   }
@@ -75,6 +89,7 @@ export async function runGuestTests(input: GuestRunInput, deps: Deps): Promise<S
     const named = failures.length === 1 ? `${failures[0]!.suite}/${failures[0]!.name}: ${failures[0]!.reason}` : failures.map((f) => `${f.suite}/${f.name}`).join(", ");
     return failed("guest", started, `${failures.length} of ${results.length} guest tests failed: ${named}`, {
       output: results,
+      signature: { type: "tests", failed: failures.map((f) => `${f.suite}/${f.name}`) },
       details: failures.map((f) => `${f.suite}/${f.name}: ${f.reason}`),
     });
   }

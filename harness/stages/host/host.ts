@@ -8,12 +8,15 @@ import { repoRoot } from "../../lib/paths.ts";
 import { passed, type Deps, type StageResult } from "../../lib/stage.ts";
 import { compilerOf, type Toolchain } from "../build/make.ts";
 
-/** `qemu` is the binary to run, or "build" when the harness builds QEMU (then its build tools are needed). */
-export function requiredTools(toolchain: Toolchain, qemu: string | "build"): string[] {
-  const kernel = [compilerOf(toolchain).split(/\s+/)[0]!, "make", "bc", "flex", "bison", "ccache", "git", "tar", "xz", "ssh-keygen", "apt-get", "dpkg-deb", "cpio"];
+/**
+ * The tools the build stages need (and QEMU's build tools when the harness builds QEMU); the executor
+ * that runs the guest adds its own (executors/*: requiredTools), so this list knows nothing of QEMU or SSH.
+ */
+export function requiredTools(toolchain: Toolchain, buildsQemu: boolean): string[] {
+  const kernel = [compilerOf(toolchain).split(/\s+/)[0]!, "make", "bc", "flex", "bison", "ccache", "git", "tar", "xz", "apt-get", "dpkg-deb", "cpio"];
   // meson comes from bookworm-backports (QEMU 10.2 wants >= 1.5); dpkg-source unpacks apt-get source.
   const qemuBuild = ["gcc", "meson", "ninja", "pkg-config", "python3", "dpkg-source"];
-  return qemu === "build" ? [...kernel, ...qemuBuild] : [...kernel, qemu];
+  return buildsQemu ? [...kernel, ...qemuBuild] : kernel;
 }
 
 export function missingTools(tools: string[], path = process.env.PATH ?? ""): string[] {

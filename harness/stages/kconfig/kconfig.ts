@@ -5,7 +5,7 @@ import { existsSync, mkdirSync, readFileSync, statSync, utimesSync, writeFileSyn
 import { basename, join } from "node:path";
 import { UsageError } from "../../lib/errors.ts";
 import { sha256 } from "../../lib/paths.ts";
-import { failed, passed, type Deps, type StageResult } from "../../lib/stage.ts";
+import { failed, passed, type Deps, type RanCommand, type StageResult } from "../../lib/stage.ts";
 import { describeDropped, parseDotConfig, parseFragment, verifyKconfig, type RequestedOption } from "./fragments.ts";
 import { kernelMakeArgs, kernelMakeEnv, type Toolchain } from "../build/make.ts";
 
@@ -29,6 +29,8 @@ export interface KernelConfig {
 }
 
 const KEY_FILE = ".wdh-config-key";
+/** The commands that made the .config in the build dir: a reused .config reports them too (reproduce.sh). */
+const RAN_FILE = ".wdh-config-ran.json";
 
 export async function configureKernel(input: KconfigInput, deps: Deps): Promise<StageResult<KernelConfig>> {
   const started = performance.now();
@@ -43,11 +45,16 @@ export async function configureKernel(input: KconfigInput, deps: Deps): Promise<
   const keyFile = join(input.buildDir, KEY_FILE);
   const requested: RequestedOption[] = fragments.flatMap((f) => parseFragment(f.text, basename(f.path)));
 
-  const reused = existsSync(dotConfig) && existsSync(keyFile) && readFileSync(keyFile, "utf8") === key;
+  const ranFile = join(input.buildDir, RAN_FILE);
+  const reused = existsSync(dotConfig) && existsSync(keyFile) && readFileSync(keyFile, "utf8") === key && existsSync(ranFile);
+  let ran: RanCommand[];
   if (!reused) {
     deps.progress(`merge_config.sh ${input.base} + ${fragments.length} fragments`);
-    await regenerate(input, deps);
+    ran = await regenerate(input, deps);
+    writeFileSync(ranFile, JSON.stringify(ran, null, 2) + "\n");
     writeFileSync(keyFile, key);
+  } else {
+    ran = JSON.parse(readFileSync(ranFile, "utf8")) as RanCommand[];
   }
 
   const output: KernelConfig = { dotConfig, key, fragments: fragmentHashes, reused };
@@ -57,22 +64,32 @@ export async function configureKernel(input: KconfigInput, deps: Deps): Promise<
     return failed("kconfig", started, `${dropped.length} Kconfig option(s) did not survive: ${dropped.map((d) => d.option).join(", ")}`, {
       details: dropped.map(describeDropped),
       logFile: input.logFile,
+      // an option that cannot be had is the user's input, not a regression (exit 2)
+      kind: "configuration",
+      ran,
+      signature: { type: "kconfig", options: dropped.map((d) => d.option) },
       output,
     });
   }
   return passed("kconfig", started, output, {
     logFile: input.logFile,
+    ran,
     reason: reused ? "unchanged, reused" : `${requested.length} options checked`,
   });
 }
 
-async function regenerate(input: KconfigInput, deps: Deps): Promise<void> {
+async function regenerate(input: KconfigInput, deps: Deps): Promise<RanCommand[]> {
   const dotConfig = join(input.buildDir, ".config");
   const before = existsSync(dotConfig) ? { text: readFileSync(dotConfig, "utf8"), mtime: statSync(dotConfig).mtime } : undefined;
   // merge_config.sh runs make itself and takes the architecture from the environment only.
   const env = { ...kernelMakeEnv(input.toolchain), ARCH: input.toolchain.arch, CROSS_COMPILE: input.toolchain.crossCompile };
-  const run = (file: string, args: string[]) =>
-    deps.exec(file, args, { cwd: input.treeDir, env, signal: deps.signal, logFile: input.logFile });
+  const ran: RanCommand[] = [];
+  const run = (file: string, args: string[]) => {
+    // what reproduce.sh says: the tree-relative script, and the variables merge_config.sh reads from the environment
+    const shown = file.startsWith(`${input.treeDir}/`) ? file.slice(input.treeDir.length + 1) : file;
+    ran.push({ argv: [shown, ...args], cwd: input.treeDir, ...(file === "make" ? {} : { env: { ARCH: input.toolchain.arch, CROSS_COMPILE: input.toolchain.crossCompile } }) });
+    return deps.exec(file, args, { cwd: input.treeDir, env, signal: deps.signal, logFile: input.logFile });
+  };
   const mergeConfig = join(input.treeDir, "scripts/kconfig/merge_config.sh");
   if (input.base === "allnoconfig") {
     await run(mergeConfig, ["-n", "-O", input.buildDir, ...input.fragments]);
@@ -81,7 +98,8 @@ async function regenerate(input: KconfigInput, deps: Deps): Promise<void> {
     await run("make", [...kernelMakeArgs(input), "tinyconfig"]);
     await run(mergeConfig, ["-m", "-O", input.buildDir, dotConfig, ...input.fragments]);
   }
-  await deps.exec("make", [...kernelMakeArgs(input), "olddefconfig"], { cwd: input.treeDir, env, signal: deps.signal, logFile: input.logFile });
+  await run("make", [...kernelMakeArgs(input), "olddefconfig"]);
   // An unchanged .config keeps its old mtime, so make does not think the configuration moved.
   if (before && readFileSync(dotConfig, "utf8") === before.text) utimesSync(dotConfig, before.mtime, before.mtime);
+  return ran;
 }

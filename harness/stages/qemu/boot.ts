@@ -1,12 +1,13 @@
 // Stage "boot": start QEMU, read its console once (console.log, triage and readiness from the same
 // lines), and hand back a live guest once it printed its host key and is listening for SSH.
-// A panic or QEMU exiting ends the boot at once; a silent guest ends it at the boot timeout.
+// A panic, a stall (soft or hard lockup, RCU stall, hung task) or QEMU exiting ends the boot at once; a
+// silent guest ends it at the boot timeout. Whatever happened, the result carries the argv, the console
+// log and the findings.
 import { createServer } from "node:net";
-import { InfraError } from "../../lib/errors.ts";
 import { shellQuote } from "../../lib/exec.ts";
 import { failed, passed, type Deps, type StageResult } from "../../lib/stage.ts";
 import type { MachineDef } from "../../config/schema.ts";
-import { ConsoleTriage, reportExcerpt, type Finding } from "../triage/triage.ts";
+import { ConsoleTriage, crashSignature, reportExcerpt, type Finding } from "../triage/triage.ts";
 import { qemuArgv } from "./argv.ts";
 
 export interface BootInput {
@@ -19,6 +20,22 @@ export interface BootInput {
 }
 
 export type GuestEnd = { kind: "fatal"; finding: Finding } | { kind: "exited"; exitCode: number };
+
+/** Reports that mean a kernel that boots no further: it spins or waits forever (a panic is fatal anyway). */
+export const STALL_KINDS: ReadonlySet<string> = new Set(["soft-lockup", "hard-lockup", "rcu-stall", "hung-task"]);
+/** A stall report still printing its stack after this long is taken as it is. */
+const STALL_REPORT_WAIT_MS = 3000;
+
+/** What a boot leaves behind, whether it reached the ready marker or not. */
+export interface BootEvidence {
+  argv: string[];
+  consoleLog: string;
+  /** Every console line read, and every finding in them (the triage is finished when the boot failed). */
+  lines: string[];
+  findings: Finding[];
+}
+
+export type BootResult = StageResult<LiveGuest> & BootEvidence;
 
 export interface LiveGuest {
   argv: string[];
@@ -39,7 +56,7 @@ export interface LiveGuest {
 export const HOSTKEY_MARKER = "WDH-HOSTKEY ";
 export const READY_MARKER = "WDH-READY";
 
-export async function bootGuest(input: BootInput, deps: Deps): Promise<StageResult<LiveGuest> & { argv: string[] }> {
+export async function bootGuest(input: BootInput, deps: Deps): Promise<BootResult> {
   const started = performance.now();
   const sshPort = await freeLoopbackPort();
   const argv = qemuArgv(input.machine, { kernel: input.kernel, initrd: input.initrd, sshPort, append: input.append });
@@ -56,10 +73,20 @@ export async function bootGuest(input: BootInput, deps: Deps): Promise<StageResu
   let resolveEnded!: (e: GuestEnd) => void;
   const ended = new Promise<GuestEnd>((r) => (resolveEnded = r));
 
+  // Before the guest is ready, a stall ends the boot like a panic: nothing after it will reach the marker.
+  let booting = true;
+  let stallTimer: NodeJS.Timeout | undefined;
   const onLine = (raw: string) => {
     const line = raw.replace(/\r$/, "");
     lines.push(line);
-    for (const f of triage.feed(line)) if (triage.fatal === f) resolveEnded({ kind: "fatal", finding: f });
+    for (const f of triage.feed(line)) {
+      if (triage.fatal === f || (booting && STALL_KINDS.has(f.kind))) resolveEnded({ kind: "fatal", finding: f });
+    }
+    const pending = booting ? triage.pending() : undefined;
+    if (pending && STALL_KINDS.has(pending.kind) && !stallTimer) {
+      stallTimer = setTimeout(() => resolveEnded({ kind: "fatal", finding: triage.pending() ?? pending }), STALL_REPORT_WAIT_MS);
+      stallTimer.unref();
+    }
     if (line.startsWith(HOSTKEY_MARKER)) hostKey = line.slice(HOSTKEY_MARKER.length).trim();
     if (line.trim() === READY_MARKER) resolveReady();
     for (const w of waiters) if (w.match(line)) (waiters.delete(w), w.resolve(line));
@@ -87,8 +114,10 @@ export async function bootGuest(input: BootInput, deps: Deps): Promise<StageResu
   const timeout = new Promise<"timeout">((r) => (timer = setTimeout(() => r("timeout"), input.bootTimeoutMs)));
   const first = await Promise.race([ready.then(() => "ready" as const), ended, timeout]);
   clearTimeout(timer);
+  clearTimeout(stallTimer);
+  booting = false;
 
-  const extra = { argv, logFile: input.consoleLog };
+  const evidence = (): BootEvidence & { logFile: string } => ({ argv, consoleLog: input.consoleLog, logFile: input.consoleLog, lines, findings: triage.findings });
   if (first === "ready" && hostKey) {
     const guest: LiveGuest = {
       argv,
@@ -106,32 +135,39 @@ export async function bootGuest(input: BootInput, deps: Deps): Promise<StageResu
           waiters.add(w);
         }),
     };
-    return { ...passed("boot", started, guest, { reason: `ready in ${(guest.readyMs / 1000).toFixed(1)} s` }), ...extra };
+    return { ...passed("boot", started, guest, { reason: `ready in ${(guest.readyMs / 1000).toFixed(1)} s`, ran: [{ argv }] }), ...evidence() };
   }
 
   await shutdown();
   triage.finish();
   const tail = lines.slice(-25);
+  const fail = (reason: string, extra: Partial<StageResult<LiveGuest>>): BootResult => ({
+    ...failed<LiveGuest>("boot", started, reason, { ran: [{ argv }], ...extra }),
+    ...evidence(),
+  });
+  const crash = (f: Finding, verb: string) => fail(`kernel ${verb} during boot: ${f.title}`, { details: reportExcerpt(f), signature: crashSignature(f) });
+  if (deps.signal.aborted) return fail("interrupted during boot", { kind: "interrupted", details: tail });
   if (first === "timeout") {
-    return { ...failed<LiveGuest>("boot", started, `no ready marker within ${input.bootTimeoutMs / 1000} s (the guest never reached SSH)`, { details: tail }), ...extra };
+    // The kernel's own word on why it never got there, if it said anything.
+    const said = triage.findings.find((f) => f.severity !== "info");
+    if (said) return crash(said, STALL_KINDS.has(said.kind) ? "hung" : "failed");
+    // Not a line at all: QEMU never ran the kernel, which says nothing about the kernel.
+    if (lines.length === 0) return fail(`no ready marker within ${input.bootTimeoutMs / 1000} s: the console stayed empty`, { kind: "infrastructure" });
+    return fail(`no ready marker within ${input.bootTimeoutMs / 1000} s (the guest never reached SSH)`, { details: tail });
   }
-  if (first === "ready") {
-    return { ...failed<LiveGuest>("boot", started, "the guest said it was ready but printed no host key", { details: tail }), ...extra };
-  }
-  if (first.kind === "fatal") {
-    return { ...failed<LiveGuest>("boot", started, `kernel died during boot: ${first.finding.title}`, { details: reportExcerpt(first.finding) }), ...extra };
-  }
+  if (first === "ready") return fail("the guest said it was ready but printed no host key", { details: tail });
+  if (first.kind === "fatal") return crash(first.finding, STALL_KINDS.has(first.finding.kind) ? "hung" : "died");
   const kernelSpoke = lines.some((l) => /Booting Linux|Linux version/.test(l));
   if (!kernelSpoke) {
-    throw new InfraError(`QEMU exited with ${first.exitCode} before the kernel printed anything`, [
-      `$ ${argv.map(shellQuote).join(" ")}`,
-      ...tail,
-    ]);
+    return fail(`QEMU exited with ${first.exitCode} before the kernel printed anything`, {
+      kind: "infrastructure",
+      details: [`$ ${argv.map(shellQuote).join(" ")}`, ...tail],
+    });
   }
   // QEMU exits at once on a panic (panic=-1, -no-reboot), often before the report's last line.
   const cause = triage.fatal ?? triage.findings.find((f) => f.severity !== "info");
-  const reason = cause ? `kernel died during boot: ${cause.title}` : `QEMU exited with ${first.exitCode} during boot`;
-  return { ...failed<LiveGuest>("boot", started, reason, { details: cause ? reportExcerpt(cause) : tail }), ...extra };
+  if (cause) return crash(cause, "died");
+  return fail(`QEMU exited with ${first.exitCode} during boot`, { details: tail });
 }
 
 export function freeLoopbackPort(): Promise<number> {

@@ -2,6 +2,7 @@
 // stages' internals.
 import { writeFileSync } from "node:fs";
 import type { StageResult } from "../../lib/stage.ts";
+import type { Outcome } from "../../lib/outcome.ts";
 import type { TestResult } from "../guest/run.ts";
 import type { Finding } from "../triage/triage.ts";
 import type { SmmuReport } from "../triage/smmu-expect.ts";
@@ -16,6 +17,8 @@ export interface RunResults {
   status: "pass" | "fail";
   exitCode: number;
   reason?: string;
+  /** The run's one outcome: kind (regression, configuration, infrastructure, interrupted), stage, signature. */
+  outcome?: Outcome;
   kernelRelease?: string;
   timings: Record<string, number>;
   stages: Omit<StageResult<unknown>, "output">[];

@@ -3,7 +3,7 @@
 //   tests the compiled guest test suites under /opt/wdh                      cached by the suites
 // kept in the artifact store under its content hash, so runs share one file and a run folder can name it
 // for good. The run's SSH key is not in it: /init takes it from the kernel command line
-// (wdh.authorized_key=, see authorizedKeyParam), so the same initramfs serves every run and a replay.
+// (wdh.authorized_key=, see executors/local-qemu/key.ts), so the same initramfs serves every run and a replay.
 import { createReadStream, createWriteStream, existsSync, readFileSync } from "node:fs";
 import { basename, join } from "node:path";
 import { pipeline } from "node:stream/promises";
@@ -88,12 +88,6 @@ async function combined(parts: string[]): Promise<Stored> {
  * The kernel parameter that carries the run's SSH public key to /init ("ssh-ed25519 AAAA... comment"
  * becomes wdh.authorized_key=ssh-ed25519:AAAA...): a public key, so the command line is a fine place.
  */
-export function authorizedKeyParam(publicKey: string): string {
-  const [type, key] = publicKey.trim().split(/\s+/);
-  if (!type || !key || !/^[\w.@-]+$/.test(type) || !/^[A-Za-z0-9+/=]+$/.test(key)) throw new Error(`not an OpenSSH public key: ${publicKey.slice(0, 40)}`);
-  return `wdh.authorized_key=${type}:${key}`;
-}
-
 /** What of the unpacked packages goes into the guest: programs and shared libraries, no docs or locales. */
 export function keepInGuest(path: string): boolean {
   return !/^\/(etc|usr\/share|usr\/libexec|usr\/lib\/aarch64-linux-gnu\/(gconv|audit))(\/|$)/.test(path);

@@ -2,13 +2,13 @@
 // A patch that does not apply leaves the tree as it was (`git am --abort`) and is named with its file
 // and hunk. An applied series is remembered under refs/wdh/applied/<key>, so the next run with the same
 // base and patches only checks it out (no file is rewritten, so make has nothing to do).
-import { readFileSync } from "node:fs";
-import { basename } from "node:path";
+import { existsSync, readFileSync } from "node:fs";
+import { basename, join } from "node:path";
 import { UsageError } from "../../lib/errors.ts";
 import { git, gitOut, treeState, type TreeState } from "../../lib/git.ts";
 import { sha256 } from "../../lib/paths.ts";
 import { failed, passed, type Deps, type StageResult } from "../../lib/stage.ts";
-import { describeApplyFailure, parseApplyFailure, patchSubject } from "./patchfile.ts";
+import { describeApplyFailure, hunkAgainstTree, parseApplyFailure, patchSubject, withoutGitAdvice } from "./patchfile.ts";
 import { describeProvenance, type Provenance, type SeriesPatch } from "./sources.ts";
 import type { Attestation } from "./attestation.ts";
 
@@ -85,15 +85,20 @@ export async function applySeries(input: SeriesInput, deps: Deps): Promise<Stage
       const check = await git(deps.exec, input.treeDir, ["apply", "--check", "-v", patch.file], { allowFailure: true, logFile: input.logFile });
       const failure = parseApplyFailure(`${check.stderr}\n${am.stdout}\n${am.stderr}`, text);
       const where = describeApplyFailure(failure);
+      // What the hunk expected next to what the tree has (read before the tree goes back to where it was).
+      const treeFile = failure.file && failure.hunk ? join(input.treeDir, failure.file) : undefined;
+      const against = treeFile && existsSync(treeFile) ? hunkAgainstTree(failure.hunk!, readFileSync(treeFile, "utf8").split("\n")) : [];
       await run(["checkout", "-q", "-f", original], true);
       return failed("series", started, `patch ${i + 1}/${input.patches.length} ${basename(patch.file)} does not apply: ${where}`, {
         details: [
           `subject: ${patchSubject(text)}`,
           `series: ${patch.series}`,
           `from: ${describeProvenance(patch.provenance)}`,
-          ...`${am.stdout}\n${am.stderr}`.trim().split("\n").slice(-8),
+          ...withoutGitAdvice(`${am.stdout}\n${am.stderr}`.trim().split("\n")).slice(-8),
+          ...against,
         ],
         logFile: input.logFile,
+        signature: { type: "patch", patch: patchSubject(text), file: failure.file, hunk: failure.hunk?.header.replace(/ @@.*/, " @@") },
       });
     }
     applied.push(describePatch(patch, text, await gitOut(deps.exec, input.treeDir, ["rev-parse", "HEAD"])));

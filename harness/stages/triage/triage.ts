@@ -17,6 +17,7 @@ import {
 } from "./patterns.ts";
 
 import { parseSmmuEvent, type SmmuEvent } from "./smmu.ts";
+import type { Signature } from "../../lib/outcome.ts";
 
 export type { FindingKind, Severity } from "./patterns.ts";
 export { parseSmmuEvent, type SmmuEvent } from "./smmu.ts";
@@ -263,6 +264,11 @@ export function summarize(findings: readonly Finding[]): string[] {
  * The lines of a report a developer reads first: its header, where it happened (pc/lr), the call trace
  * and the panic line; the register dump and fault decoding stay in console.log.
  */
+/** A finding as a run's failure signature: what it is, its top frames, and triage's comparable line. */
+export function crashSignature(f: Finding): Extract<Signature, { type: "crash" }> {
+  return { type: "crash", kind: f.kind, title: f.title, frames: f.stack.slice(0, 5), text: f.signature, consoleLine: f.lineIndex + 1 };
+}
+
 export function reportExcerpt(f: Finding, max = 30): string[] {
   const keep = /^(Unable to handle|Internal error|kernel BUG|WARNING:|BUG:|Kernel panic|UBSAN:|watchdog:|rcu:|INFO: task|Modules linked in|CPU: |Workqueue:|pc : |lr : |Call [Tt]race:|\s*(\?\s+)?\S+\+0x[0-9a-f]+\/0x[0-9a-f]+)/;
   const excerpt = f.lines.filter((l) => keep.test(consoleMessage(l).text));

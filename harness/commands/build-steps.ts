@@ -152,6 +152,7 @@ export const buildSteps: Step[] = [
           configKey: ctx.config!.key,
           toolchain: job.profile.toolchain,
           logFile: ctx.run.file("build.log"),
+          timeoutMs: job.profile.timeouts.build * 1000,
         },
         { ...ctx.deps, progress },
       ));

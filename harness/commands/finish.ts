@@ -132,6 +132,11 @@ export function finishRun(ctx: Context, command: string): Verdict {
     reason: verdict.reason,
     outcome: verdict.outcome,
     kernelRelease: ctx.build?.kernelRelease,
+    machine: ctx.job?.machine && {
+      name: ctx.job.machine.name,
+      executor: ctx.guestRun?.executor ?? ctx.job.machine.executor,
+      devices: (ctx.job.machine.devices ?? []).map((d) => ({ id: d.id, driver: d.driver, ...(d.role ? { role: d.role } : {}) })),
+    },
     timings: {
       ...Object.fromEntries(run.stages.map((s) => [s.stage, Math.round(s.durationMs)])),
       ...(ctx.guestRun?.timings.bootToReadyMs ? { bootToReadyMs: Math.round(ctx.guestRun.timings.bootToReadyMs) } : {}),

@@ -14,7 +14,14 @@ export function parseYaml<S extends v.GenericSchema>(schema: S, text: string, fi
   const lineCounter = new LineCounter();
   const doc = parseDocument(text, { lineCounter, prettyErrors: true });
   if (doc.errors.length > 0) {
-    throw new UsageError(`${file}: not valid YAML`, doc.errors.map((e) => e.message.split("\n")[0]!));
+    // file:line:column first, as a compiler says it (editors jump there); then YAML's own excerpt.
+    const where = (e: (typeof doc.errors)[number]) => (e.linePos ? `${file}:${e.linePos[0].line}:${e.linePos[0].col}` : file);
+    const what = (e: (typeof doc.errors)[number]) => e.message.split("\n")[0]!.replace(/ at line \d+, column \d+:?$/, "");
+    const first = doc.errors[0]!;
+    throw new UsageError(`${where(first)}: not valid YAML: ${what(first)}`, [
+      ...doc.errors.slice(1).map((e) => `${where(e)}: ${what(e)}`),
+      ...first.message.split("\n").slice(1).filter((l) => l.trim() !== ""),
+    ]);
   }
   const result = v.safeParse(schema, doc.toJS());
   if (result.success) return result.output;

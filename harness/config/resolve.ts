@@ -1,7 +1,7 @@
 // From a profile (and command-line overrides) to the typed inputs the stages take. Names are looked up
 // in the repository's folders (kernel-config/, patches/, qemu/, guest-tests/); paths are taken as given.
-import { existsSync, readFileSync } from "node:fs";
-import { dirname, isAbsolute, join, resolve } from "node:path";
+import { existsSync, readdirSync, readFileSync } from "node:fs";
+import { basename, dirname, isAbsolute, join, resolve } from "node:path";
 import { UsageError } from "../lib/errors.ts";
 import { repoRoot } from "../lib/paths.ts";
 import type { SeriesSpec, Suite, TreeSpec } from "./specs.ts";
@@ -147,6 +147,7 @@ export function seriesInOrder(names: string[]): SeriesSpec[] {
 export function loadSeries(nameOrPath: string): SeriesSpec {
   const dir = byNameOrPath(nameOrPath, "patches", "", "series");
   const file = join(dir, "series.yaml");
+  if (!existsSync(file)) return bareSeries(dir);
   const manifest = loadYaml(SeriesManifestSchema, file);
   const within = (p: string) => (isAbsolute(p) ? p : join(dir, p));
   const source = manifest.source;
@@ -164,6 +165,26 @@ export function loadSeries(nameOrPath: string): SeriesSpec {
   }
   if ("lore" in source) return { name: manifest.name, dir, manifest, source: { kind: "lore", messageId: source.lore, version: source.version } };
   return { name: manifest.name, dir, manifest, source: { kind: "git", repo: resolve(dir, source.git), range: source.range } };
+}
+
+/**
+ * A folder of `git format-patch` output (or quilt patches) without a series.yaml: the quilt `series` file's
+ * order if there is one, else the .patch files in name order (format-patch numbers them), the cover
+ * letter left out. The base is the patches' `base-commit:` trailer (format-patch --base) when they have one.
+ */
+export function bareSeries(dir: string): SeriesSpec {
+  const quilt = join(dir, "series");
+  const files = existsSync(quilt)
+    ? readQuiltSeries(quilt)
+    : readdirSync(dir)
+        .filter((f) => f.endsWith(".patch") && !/^0000-cover-letter\.patch$/.test(f))
+        .sort()
+        .map((f) => join(dir, f));
+  if (files.length === 0) throw new UsageError(`series ${dir}: no series.yaml, no quilt series file and no .patch files in it`);
+  const base = files.map((f) => /^base-commit: ([0-9a-f]{7,40})\s*$/m.exec(readFileSync(f, "utf8"))?.[1]).find(Boolean) ?? "";
+  const name = basename(dir).replace(/[^\w.+-]/g, "-").replace(/^[^A-Za-z0-9]+/, "") || "series";
+  const manifest: SeriesManifest = { name, description: `${files.length} patches in ${dir} (no series.yaml)`, base, patches: files.map((f) => basename(f)), append: [], fragments: [] };
+  return { name, dir, manifest, source: { kind: "files", files } };
 }
 
 /** quilt's `series` file: one patch per line, `#` comments, an optional `-pN` after the name (only -p1 is taken). */

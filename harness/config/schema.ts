@@ -43,6 +43,9 @@ export const ToolchainSchema = v.strictObject({
   makeVars: v.optional(v.record(v.pipe(v.string(), v.regex(/^[A-Z_][A-Z0-9_]*$/, "a make variable name")), v.string())),
 });
 
+/** How the kernel is cross-compiled: ARCH=, CROSS_COMPILE=, ccache, the compiler and extra make variables. */
+export type Toolchain = v.InferOutput<typeof ToolchainSchema>;
+
 export const TimeoutsSchema = v.strictObject({
   /** From QEMU start to the guest's ready marker on the console. */
   boot: v.optional(Seconds, 120),

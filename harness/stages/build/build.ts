@@ -21,6 +21,8 @@ export interface BuildInput {
   toolchain: Toolchain;
   logFile: string;
   jobs?: number;
+  /** make may take this long (the profile's timeouts.build); then it is killed and the stage fails as infrastructure. */
+  timeoutMs?: number;
 }
 
 export interface BuildArtifacts {
@@ -62,6 +64,7 @@ export async function buildKernel(input: BuildInput, deps: Deps): Promise<StageR
         env: kernelMakeEnv(input.toolchain),
         signal: deps.signal,
         logFile: input.logFile,
+        ...(input.timeoutMs ? { timeoutMs: input.timeoutMs } : {}),
         onLine: (line) => {
           // every 25th object: enough to see it move, not a thousand lines in a CI log
           if (/^\s+(CC|AS|LD|AR)\s/.test(line) && ++compiled % 25 === 1) deps.progress(`[${compiled}] ${line.trim()}`);
@@ -69,6 +72,9 @@ export async function buildKernel(input: BuildInput, deps: Deps): Promise<StageR
       });
     } catch (e) {
       if (!(e instanceof ExecError)) throw e;
+      if (input.timeoutMs && / timed out after /.test(e.message)) {
+        return failed("build", started, `make did not finish within timeouts.build (${input.timeoutMs / 1000} s)`, { kind: "infrastructure", logFile: input.logFile, ran });
+      }
       const errors = firstBuildErrors(readFileSync(input.logFile, "utf8"), 5, input.treeDir);
       return failed("build", started, errors[0] ? `build failed: ${describeBuildError(errors[0])}` : `make exited with ${e.result.exitCode}`, {
         details: errors.map(describeBuildError),

@@ -1,15 +1,9 @@
 // How the kernel's make is invoked: cross compiler, out-of-tree build dir, ccache, reproducible stamps.
 import { cacheDir } from "../../lib/paths.ts";
 
-export interface Toolchain {
-  arch: string; // ARCH=, e.g. arm64
-  crossCompile: string; // CROSS_COMPILE=, e.g. aarch64-linux-gnu-
-  ccache: boolean;
-  /** The C compiler when it is not ${crossCompile}gcc, e.g. aarch64-linux-gnu-gcc-11 for an older tree. */
-  cc?: string;
-  /** Further make variables an older tree needs, e.g. HOSTCFLAGS: -fcommon for dtc before 5.7 with gcc >= 10. */
-  makeVars?: Record<string, string>;
-}
+/** Declared once, by the profile's schema (toolchain: arch, crossCompile, ccache, cc, makeVars). */
+export type { Toolchain } from "../../config/schema.ts";
+import type { Toolchain } from "../../config/schema.ts";
 
 export const defaultToolchain: Toolchain = { arch: "arm64", crossCompile: "aarch64-linux-gnu-", ccache: true };
 

@@ -20,6 +20,8 @@ export interface RunResults {
   /** The run's one outcome: kind (regression, configuration, infrastructure, interrupted), stage, signature. */
   outcome?: Outcome;
   kernelRelease?: string;
+  /** Where it ran: the machine, its executor, and its devices with what each is for (the machine file's `role`). */
+  machine?: { name: string; executor: string; devices: { id: string; driver: string; role?: string }[] };
   timings: Record<string, number>;
   stages: Omit<StageResult<unknown>, "output">[];
   tests: Omit<TestResult, "tap">[];

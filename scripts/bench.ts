@@ -53,6 +53,14 @@ async function cli(...a: string[]) {
   if (r.exitCode !== 0 || !runDir) throw new Error(`harness ${a.join(" ")} exited ${r.exitCode}\n${r.all}`);
   return { ms, runDir, results: JSON.parse(readFileSync(join(runDir, "results.json"), "utf8")) };
 }
+/** Like cli(), but a run that ended with a verdict other than pass still gives its results. */
+async function cliAnyway(...a: string[]) {
+  const [ms, r] = await timed(() => execa("npx", ["tsx", "harness/cli/main.ts", ...a], { cwd: repoRoot, reject: false, all: true, env: { CI: "1" } }));
+  const runDir = /run folder: (.*)/.exec(r.all ?? "")?.[1]?.trim();
+  if (!runDir) throw new Error(`harness ${a.join(" ")} exited ${r.exitCode} without a run folder\n${r.all}`);
+  if (r.exitCode !== 0) console.log(`(harness ${a.join(" ")} exited ${r.exitCode}: figures from ${runDir} anyway)`);
+  return { ms, runDir, results: JSON.parse(readFileSync(join(runDir, "results.json"), "utf8")) };
+}
 const nproc = cpus().length;
 const make = (tree: string, buildDir: string, targets: string[], ccache: boolean) =>
   execa("make", [...kernelMakeArgs({ buildDir, toolchain: { ...defaultToolchain, ccache } }), `-j${nproc}`, ...targets], {
@@ -164,7 +172,8 @@ async function svaRows() {
     r.results.tests.find((t: { name: string }) => t.name === "bench")?.metrics?.[key]?.value;
   const n = (v: number | undefined, unit = "") => (v === undefined ? "-" : `${Math.round(v)}${unit}`);
   const sva = await cli("boot-test", "--profile", "sva", "--tests", "warpdrive-sva");
-  const dus = await cli("boot-test", "--tests", "warpdrive");
+  // The 6.12 figures are read even when another test of that suite failed: only its bench is wanted here.
+  const dus = await cliAnyway("boot-test", "--tests", "warpdrive");
   console.log("\nWarpDrive with SVA: requests per second (p50 in us), one run each");
   console.log("| size | in flight | SVA zero copy (7.2) | AF_ALG in the same run (7.2: CPU) | SVA/AF_ALG | 6.12 DUS copy queue | AF_ALG 6.12 (device) |");
   console.log("| --- | --- | --- | --- | --- | --- | --- |");

@@ -17,6 +17,8 @@ export interface DroppedOption {
   got: KconfigValue; // "n" when absent or "is not set"
   fragment: string;
   line: number;
+  /** Where the option is defined and what its `depends on` lines ask, with the values they have now. */
+  dependsOn?: { defined: string; expressions: string[]; values: Record<string, KconfigValue> };
 }
 
 const SET = /^(CONFIG_[A-Za-z0-9_]+)=(.*)$/;
@@ -63,5 +65,79 @@ export function verifyKconfig(requested: RequestedOption[], dotConfig: Map<strin
 
 export function describeDropped(d: DroppedOption): string {
   const got = d.got === "n" ? "not set" : `=${d.got}`;
-  return `${d.option}: ${d.fragment}:${d.line} asked for ${d.asked === "n" ? "not set" : `=${d.asked}`}, .config has it ${got} (an unmet dependency?)`;
+  const head = `${d.option}: ${d.fragment}:${d.line} asked for ${d.asked === "n" ? "not set" : `=${d.asked}`}, .config has it ${got}`;
+  const dep = d.dependsOn;
+  if (!dep || dep.expressions.length === 0) return `${head} (an unmet dependency?)`;
+  const values = Object.entries(dep.values).map(([k, v]) => `${k}=${v}`).join(", ");
+  return `${head}: ${dep.defined} depends on ${dep.expressions.join(" && ")}${values ? ` (now ${values})` : ""}`;
+}
+
+/** Kconfig keywords that end a config entry's block. */
+const ENTRY_END = /^\s*(config|menuconfig|choice|endchoice|menu|endmenu|if|endif|source|comment|mainmenu)\b/;
+
+/**
+ * What the entry whose `config NAME` line is at `lineIndex` (0-based) of a Kconfig file depends on: the
+ * `if` blocks and menus around it in that file, then its own `depends on` lines. (Conditions around the
+ * `source` line that pulled the file in are not followed.)
+ */
+export function dependsOnAt(kconfigText: string, lineIndex: number): string[] {
+  const lines = withoutHelpText(kconfigText.split("\n"));
+  const paren = (e: string) => (/&&|\|\|/.test(e) ? `(${e})` : e);
+  const stack: { kind: "if" | "menu" | "choice"; exprs: string[] }[] = [];
+  let opened: { exprs: string[] } | undefined; // a menu or choice whose own depends on lines may follow
+  for (let i = 0; i < lineIndex; i++) {
+    const line = lines[i]!.replace(/#.*/, "");
+    const dep = /^\s*depends\s+on\s+(.*?)\s*$/.exec(line);
+    if (dep && opened) {
+      opened.exprs.push(paren(dep[1]!));
+      continue;
+    }
+    if (/^\s*(config|menuconfig|comment|source)\b/.test(line)) opened = undefined;
+    let m: RegExpExecArray | null;
+    if ((m = /^\s*if\s+(.*?)\s*$/.exec(line))) stack.push({ kind: "if", exprs: [paren(m[1]!)] }), (opened = undefined);
+    else if (/^\s*endif\b/.test(line)) popTo(stack, "if"), (opened = undefined);
+    else if (/^\s*menu\s/.test(line)) stack.push({ kind: "menu", exprs: [] }), (opened = stack.at(-1));
+    else if (/^\s*endmenu\b/.test(line)) popTo(stack, "menu"), (opened = undefined);
+    else if (/^\s*choice\b/.test(line)) stack.push({ kind: "choice", exprs: [] }), (opened = stack.at(-1));
+    else if (/^\s*endchoice\b/.test(line)) popTo(stack, "choice"), (opened = undefined);
+  }
+  const own: string[] = [];
+  for (let i = lineIndex + 1; i < lines.length; i++) {
+    const line = lines[i]!;
+    if (ENTRY_END.test(line)) break;
+    const m = /^\s*depends\s+on\s+(.*?)\s*(#.*)?$/.exec(line);
+    if (m) own.push(paren(m[1]!));
+  }
+  return [...stack.flatMap((s) => s.exprs), ...own];
+}
+
+/** Help text blanked out: it is prose ("if you need them say Y here"), not Kconfig. */
+function withoutHelpText(lines: string[]): string[] {
+  const indent = (l: string) => l.replace(/\t/g, "        ").search(/\S/);
+  let helpIndent: number | undefined;
+  return lines.map((line) => {
+    if (helpIndent !== undefined) {
+      if (line.trim() === "" || indent(line) > helpIndent) return "";
+      helpIndent = undefined;
+    }
+    if (/^\s*(help|---help---)\s*$/.test(line)) helpIndent = indent(line);
+    return line;
+  });
+}
+
+function popTo(stack: { kind: string }[], kind: string): void {
+  const at = stack.map((s) => s.kind).lastIndexOf(kind);
+  if (at >= 0) stack.length = at;
+}
+
+/** The symbols an expression names, with their value in this .config ("n" when absent). */
+export function symbolValues(expressions: string[], dotConfig: Map<string, KconfigValue>): Record<string, KconfigValue> {
+  const values: Record<string, KconfigValue> = {};
+  for (const e of expressions) {
+    for (const m of e.matchAll(/\b([A-Z][A-Z0-9_]*)\b/g)) {
+      const sym = m[1]!;
+      values[sym] = dotConfig.get(`CONFIG_${sym}`) ?? "n";
+    }
+  }
+  return values;
 }

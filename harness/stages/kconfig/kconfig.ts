@@ -6,7 +6,7 @@ import { basename, join } from "node:path";
 import { UsageError } from "../../lib/errors.ts";
 import { sha256 } from "../../lib/paths.ts";
 import { failed, passed, type Deps, type RanCommand, type StageResult } from "../../lib/stage.ts";
-import { describeDropped, parseDotConfig, parseFragment, verifyKconfig, type RequestedOption } from "./fragments.ts";
+import { dependsOnAt, describeDropped, parseDotConfig, parseFragment, symbolValues, verifyKconfig, type DroppedOption, type RequestedOption } from "./fragments.ts";
 import { kernelMakeArgs, kernelMakeEnv, type Toolchain } from "../build/make.ts";
 
 export interface KconfigInput {
@@ -58,8 +58,10 @@ export async function configureKernel(input: KconfigInput, deps: Deps): Promise<
   }
 
   const output: KernelConfig = { dotConfig, key, fragments: fragmentHashes, reused };
-  const dropped = verifyKconfig(requested, parseDotConfig(readFileSync(dotConfig, "utf8")));
+  const values = parseDotConfig(readFileSync(dotConfig, "utf8"));
+  const dropped = verifyKconfig(requested, values);
   if (dropped.length > 0) {
+    for (const d of dropped) d.dependsOn = await definitionOf(d.option, input.treeDir, values, deps);
     writeFileSync(keyFile, ""); // do not trust this .config next time
     return failed("kconfig", started, `${dropped.length} Kconfig option(s) did not survive: ${dropped.map((d) => d.option).join(", ")}`, {
       details: dropped.map(describeDropped),
@@ -76,6 +78,18 @@ export async function configureKernel(input: KconfigInput, deps: Deps): Promise<
     ran,
     reason: reused ? "unchanged, reused" : `${requested.length} options checked`,
   });
+}
+
+/** Where the tree defines an option and what its `depends on` lines ask (git grep over the Kconfig files). */
+async function definitionOf(option: string, treeDir: string, values: Map<string, string>, deps: Deps): Promise<DroppedOption["dependsOn"]> {
+  const name = option.replace(/^CONFIG_/, "");
+  const r = await deps.exec("git", ["grep", "-n", "-E", `^\\s*(menu)?config ${name}\\s*$`, "--", "*Kconfig*"], { cwd: treeDir, allowFailure: true, signal: deps.signal });
+  const hit = /^([^:]+):(\d+):/.exec(r.stdout.split("\n")[0] ?? "");
+  if (r.exitCode !== 0 || !hit) return undefined;
+  const file = join(treeDir, hit[1]!);
+  if (!existsSync(file)) return undefined;
+  const expressions = dependsOnAt(readFileSync(file, "utf8"), Number(hit[2]) - 1);
+  return { defined: `${hit[1]}:${hit[2]}`, expressions, values: symbolValues(expressions, values) };
 }
 
 async function regenerate(input: KconfigInput, deps: Deps): Promise<RanCommand[]> {

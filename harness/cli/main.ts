@@ -51,6 +51,7 @@ function jobOptions(cmd: Command): Command {
     .option("--qemu <binary>", "run this qemu-system-aarch64 instead of the machine's (no QEMU build)")
     .option("--qemu-tree <path>", "build this QEMU git tree as it is (HEAD plus local changes) instead of the machine's source and series")
     .option("--tests <suite>", "guest test suites under guest-tests/, repeatable", list)
+    .option("--executor <name>", "where the guest runs instead of the machine's executor: local-qemu or lava (lab and token from LAVA_URL/LAVA_TOKEN or the LAVA config file)")
     .option("--kcidb-submit <url>", "send the run's kcidb.json to this KCIDB REST endpoint (token from WDH_KCIDB_TOKEN)")
     .addOption(new Option("--quiet", "plain progress lines even on a terminal"));
 }
@@ -88,6 +89,7 @@ function overridesFrom(opts: Record<string, unknown>): Overrides {
     checkpatch: opts.checkpatch as Overrides["checkpatch"],
     qemu: opts.qemu as string | undefined,
     qemuTree: opts.qemuTree as string | undefined,
+    executor: opts.executor as string | undefined,
   };
 }
 

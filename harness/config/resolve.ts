@@ -27,6 +27,8 @@ export interface Overrides {
   qemu?: string;
   /** A QEMU git tree of your own, built as it is instead of the machine's QEMU source and series. */
   qemuTree?: string;
+  /** Where the guest runs instead of the machine's `executor:` (local-qemu, lava). */
+  executor?: string;
 }
 
 export type AdHocSeries = { mbox: string; version?: number } | { lore: string; version?: number } | { git: string; range: string };
@@ -85,7 +87,10 @@ export function resolveJob(overrides: Overrides): Job {
       // a series' own options come with it, so --no-series does not ask for options only its code adds
       ...series.flatMap((s) => (s.manifest.fragments ?? []).map((f) => byNameOrPath(f.includes("/") && !isAbsolute(f) ? join(s.dir, f) : f, "kernel-config", ".config", `Kconfig fragment of series ${s.name}`))),
     ].filter((f, i, all) => all.indexOf(f) === i),
-    machine: overrides.qemu ? { ...machine, binary: resolve(overrides.qemu), qemu: undefined } : machine,
+    machine: {
+      ...(overrides.qemu ? { ...machine, binary: resolve(overrides.qemu), qemu: undefined } : machine),
+      ...(overrides.executor ? { executor: overrides.executor } : {}),
+    },
     machineFile,
     append: [...series.flatMap((s) => s.manifest.append ?? []), ...profile.append],
     qemu: overrides.qemu ? undefined : qemuJob(machine, overrides.qemuTree, machineFile),

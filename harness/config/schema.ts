@@ -197,6 +197,8 @@ export const MachineSchema = v.strictObject({
   description: v.optional(v.string()),
   /** Where the guest runs: an executor under harness/executors/ (local-qemu: QEMU on this host, tests over SSH). */
   executor: v.optional(Name, "local-qemu"),
+  /** For executor lava: the lab's device type (qemu: this file's machine as the job's context; a board's, e.g. d06), its tags, its boot method. */
+  lava: v.optional(v.strictObject({ deviceType: v.optional(v.string(), "qemu"), tags: v.optional(v.array(v.string()), []), bootMethod: v.optional(v.string()) })),
   /** The emulator on the host (Debian's 7.2 by default)... */
   binary: v.optional(v.string(), "qemu-system-aarch64"),
   /** ...or one the harness builds; then `binary` is not used. */

@@ -75,7 +75,7 @@ describe("lava-run's log", () => {
     const log = parseLavaLog(text);
     expect(log.job).toBe("pass");
     expect(log.console.some((l) => l.includes("arm-smmu-v3 9050000.smmuv3: ias 44-bit"))).toBe(true);
-    expect(log.console.some((l) => l.includes("wdh: test-begin baseline/smmu-probed#lava"))).toBe(true);
+    expect(log.console.some((l) => l.includes("wdh: test-begin baseline/smmu-probed#62"))).toBe(true);
     expect(log.console.some((l) => l.startsWith("<LAVA_SIGNAL"))).toBe(false);
     const outcomes = testOutcomes(log, baseline, caseId);
     expect(outcomes.map((o) => o.status)).toEqual(["pass", "pass", "pass", "pass"]);

@@ -43,6 +43,8 @@ export interface LavaJobInput {
   deviceType?: string;
   /** LAVA's priority / visibility / tags, for a remote lab. */
   tags?: string[];
+  /** A board's boot method (its device type's: grub, u-boot, uefi...); qemu for the qemu device type. */
+  bootMethod?: string;
 }
 
 /** The console prompt of the guest's shell (busybox ash, root, in /). */
@@ -59,7 +61,7 @@ export const caseId = (s: string) => s.replace(/[^A-Za-z0-9_.-]+/g, "_").replace
 export const RUNNER = String.raw`set +x
 wdh_run() {
   suite="$1"; name="$2"; secs="$3"; shift 3
-  id="$suite/$name#lava$$"
+  id="$suite/$name#$$"
   out=/tmp/wdh-$suite-$name.out
   echo "wdh: test-begin $id" > /dev/kmsg
   # LAVA runs the steps under set -e: a failing test must not end the definition.
@@ -101,27 +103,8 @@ export function lavaJob(input: LavaJobInput): Record<string, unknown> {
   const bootMinutes = input.timeouts?.bootMinutes ?? 5;
   const testMinutes = Math.max(1, Math.ceil(testSeconds / 60));
   const jobMinutes = input.timeouts?.jobMinutes ?? bootMinutes + testMinutes + 5;
-  const actions: Record<string, unknown>[] = [
-    {
-      deploy: {
-        timeout: { minutes: 3 },
-        to: "tmpfs",
-        os: "oe",
-        images: {
-          kernel: { image_arg: `-kernel {kernel} -append "${machine.append.join(" ")}"`, url: input.kernelUrl },
-          ramdisk: { image_arg: "-initrd {ramdisk}", url: input.ramdiskUrl, format: "cpio.newc", compression: "gz", overlays: { lava: true } },
-        },
-      },
-    },
-    {
-      boot: {
-        timeout: { minutes: bootMinutes },
-        method: "qemu",
-        media: "tmpfs",
-        prompts: [GUEST_PROMPT],
-      },
-    },
-  ];
+  const board = input.deviceType !== undefined && input.deviceType !== "qemu";
+  const actions: Record<string, unknown>[] = board ? boardActions(input, bootMinutes) : qemuActions(input, bootMinutes);
   if (suites.length > 0) {
     actions.push({
       test: {
@@ -142,17 +125,69 @@ export function lavaJob(input: LavaJobInput): Record<string, unknown> {
     priority: "medium",
     visibility: "public",
     ...(input.tags?.length ? { tags: input.tags } : {}),
-    context: {
-      arch: "arm64",
-      no_kvm: true,
-      machine: machine.machine,
-      cpu: machine.cpu,
-      memory: machine.memory,
-      ...(machine.nicModel ? { model: machine.nicModel } : {}),
-      extra_options: machine.extraOptions,
-    },
+    // A board's device dictionary gives its own command line; the machine's parameters go after it.
+    context: board ? { extra_kernel_args: machine.append.join(" ") } : qemuContext(machine),
     actions,
   };
+}
+
+function qemuContext(machine: LavaMachine): Record<string, unknown> {
+  return {
+    arch: "arm64",
+    no_kvm: true,
+    machine: machine.machine,
+    cpu: machine.cpu,
+    memory: machine.memory,
+    ...(machine.nicModel ? { model: machine.nicModel } : {}),
+    extra_options: machine.extraOptions,
+  };
+}
+
+/** The qemu device type: kernel and ramdisk to tmpfs, the machine's command line on -append. */
+function qemuActions(input: LavaJobInput, bootMinutes: number): Record<string, unknown>[] {
+  const { machine } = input;
+  return [
+    {
+      deploy: {
+        timeout: { minutes: 3 },
+        to: "tmpfs",
+        os: "oe",
+        images: {
+          kernel: { image_arg: `-kernel {kernel} -append "${machine.append.join(" ")}"`, url: input.kernelUrl },
+          ramdisk: { image_arg: "-initrd {ramdisk}", url: input.ramdiskUrl, format: "cpio.newc", compression: "gz", overlays: { lava: true } },
+        },
+      },
+    },
+    { boot: { timeout: { minutes: bootMinutes }, method: "qemu", media: "tmpfs", prompts: [GUEST_PROMPT] } },
+  ];
+}
+
+/**
+ * A board (device types like d05, d06, n1sdp): kernel and ramdisk over TFTP, booted by the board's
+ * GRUB with the `ramdisk` commands of its device type, which give the kernel command line of the lab's
+ * device dictionary (the machine file's `append` goes in as the context's extra_kernel_args). Not run
+ * here: there is no board.
+ */
+function boardActions(input: LavaJobInput, bootMinutes: number): Record<string, unknown>[] {
+  return [
+    {
+      deploy: {
+        timeout: { minutes: 5 },
+        to: "tftp",
+        os: "oe",
+        kernel: { url: input.kernelUrl, type: "image" },
+        ramdisk: { url: input.ramdiskUrl, compression: "gz" },
+      },
+    },
+    {
+      boot: {
+        timeout: { minutes: bootMinutes },
+        method: input.bootMethod ?? "grub",
+        commands: "ramdisk",
+        prompts: [GUEST_PROMPT],
+      },
+    },
+  ];
 }
 
 export function jobYaml(input: LavaJobInput): string {

@@ -4,7 +4,7 @@
 // file:// URLs (the dispatcher runs on this machine; no server needed).
 import { existsSync, mkdirSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import type { Exec } from "../../lib/exec.ts";
+import { ExecError, type Exec } from "../../lib/exec.ts";
 import { InfraError } from "../../lib/errors.ts";
 import { cacheDir } from "../../lib/paths.ts";
 import { parseLavaLog, type LavaJobLog } from "./log.ts";
@@ -55,14 +55,17 @@ export interface LocalLavaRun {
   exitCode: number;
   durationMs: number;
   argv: string[];
+  /** exit: lava-run ended the job itself; stopped: the caller's `stop` ended it (a dead kernel); timeout: ours. */
+  ended: "exit" | "stopped" | "timeout";
 }
 
 /**
  * Runs the job with lava-run: job.yaml, device.yaml and lava.log (the dispatcher's log, lines as they came)
- * in `dir`. lava-run's exit code is not the verdict: the log's job result and test cases are.
+ * in `dir`. lava-run's exit code is not the verdict: the log's job result and test cases are. `stop`
+ * ends it early (process group killed) and the log so far is still read; `signal` (Ctrl-C) throws.
  */
 export async function runLocalLava(
-  opts: { dir: string; jobYaml: string; context: Record<string, unknown>; jobId?: string; timeoutMs: number; onLine?: (line: string) => void },
+  opts: { dir: string; jobYaml: string; context: Record<string, unknown>; jobId?: string; timeoutMs: number; onLine?: (line: string) => void; stop?: AbortSignal },
   exec: Exec,
   signal?: AbortSignal,
 ): Promise<LocalLavaRun> {
@@ -75,16 +78,28 @@ export async function runLocalLava(
   const argv = ["lava-run", "--job-id", opts.jobId ?? "1", "--output-dir", output, "--device", join(opts.dir, "device.yaml"), join(opts.dir, "job.yaml")];
   const lines: string[] = [];
   const started = performance.now();
-  // lava-run writes its log (YAML lines) to stderr.
-  const res = await exec(argv[0]!, argv.slice(1), {
-    signal,
-    timeoutMs: opts.timeoutMs,
-    allowFailure: true,
-    onLine: (line) => {
-      lines.push(line);
-      opts.onLine?.(line);
-    },
-  });
-  writeFileSync(join(opts.dir, "lava.log"), lines.join("\n") + "\n");
-  return { log: parseLavaLog(lines.join("\n")), exitCode: res.exitCode, durationMs: performance.now() - started, argv };
+  const signals = [signal, opts.stop].filter((s): s is AbortSignal => s !== undefined);
+  let exitCode = -1;
+  let ended: LocalLavaRun["ended"] = "exit";
+  try {
+    // lava-run writes its log (YAML lines) to stderr.
+    const res = await exec(argv[0]!, argv.slice(1), {
+      signal: signals.length ? AbortSignal.any(signals) : undefined,
+      timeoutMs: opts.timeoutMs,
+      allowFailure: true,
+      onLine: (line) => {
+        lines.push(line);
+        opts.onLine?.(line);
+      },
+    });
+    exitCode = res.exitCode;
+  } catch (e) {
+    if (signal?.aborted) throw e;
+    if (opts.stop?.aborted) ended = "stopped";
+    else if (e instanceof ExecError && /timed out after/.test(e.message)) ended = "timeout";
+    else throw e;
+  } finally {
+    writeFileSync(join(opts.dir, "lava.log"), lines.join("\n") + "\n");
+  }
+  return { log: parseLavaLog(lines.join("\n")), exitCode, durationMs: performance.now() - started, argv, ended };
 }

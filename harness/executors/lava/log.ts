@@ -31,6 +31,8 @@ export interface LavaJobLog {
   job: "pass" | "fail" | "unknown";
   /** LAVA's errors ("lvl: error" and the job's error_msg), for the reason line. */
   errors: string[];
+  /** LAVA's class of the job's failure: Infrastructure, Bug, Configuration, Job, Test, LAVATimeout... */
+  errorType?: string;
 }
 
 /** One log line; lava-run writes YAML (e.g. `! "417"` tags), which is not always JSON. */
@@ -70,8 +72,11 @@ export function parseLavaLog(text: string | LavaLogLine[]): LavaJobLog {
         out.lavaCases.push(c);
         if (c.case === "job") {
           out.job = c.result === "pass" ? "pass" : "fail";
-          const err = c.extra?.error_msg;
-          if (typeof err === "string") out.errors.push(err);
+          // lava-run 2023.01 puts error_msg/error_type on the result itself; a lab's API under extra.
+          const err = m.error_msg ?? c.extra?.error_msg;
+          if (typeof err === "string" && !out.errors.includes(err)) out.errors.push(err);
+          const type = m.error_type ?? c.extra?.error_type;
+          if (typeof type === "string") out.errorType = type;
         }
       } else out.cases.push(c);
     }

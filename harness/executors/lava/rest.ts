@@ -98,17 +98,19 @@ export class LavaClient {
     return out;
   }
 
+  /** Sent also after Ctrl-C (that is when it is needed): the client's signal does not stop it. */
   async cancel(id: number): Promise<void> {
-    await this.request("GET", `jobs/${id}/cancel/`, undefined, 2);
+    await this.request("GET", `jobs/${id}/cancel/`, undefined, 2, "json", false);
   }
 
-  private async request(method: "GET" | "POST", path: string, body?: unknown, attempts = this.opts.attempts ?? 3, as: "json" | "text" = "json"): Promise<unknown> {
+  private async request(method: "GET" | "POST", path: string, body?: unknown, attempts = this.opts.attempts ?? 3, as: "json" | "text" = "json", interruptible = true): Promise<unknown> {
     const what = `LAVA ${method} /api/v0.2/${path.replace(/\?.*$/, "")}`;
+    const stop = interruptible ? this.opts.signal : undefined;
     let last: Error | undefined;
     for (let attempt = 1; attempt <= attempts; attempt++) {
-      if (this.opts.signal?.aborted) throw new InterruptedError(`${what}: interrupted`);
+      if (stop?.aborted) throw new InterruptedError(`${what}: interrupted`);
       const timeout = AbortSignal.timeout(this.opts.timeoutMs ?? 30_000);
-      const signal = this.opts.signal ? AbortSignal.any([timeout, this.opts.signal]) : timeout;
+      const signal = stop ? AbortSignal.any([timeout, stop]) : timeout;
       let res: Response;
       try {
         res = await fetch(this.base + path, {
@@ -118,7 +120,7 @@ export class LavaClient {
           signal,
         });
       } catch (e) {
-        if (this.opts.signal?.aborted) throw new InterruptedError(`${what}: interrupted`);
+        if (stop?.aborted) throw new InterruptedError(`${what}: interrupted`);
         const timedOut = timeout.aborted;
         last = new InfraError(`${what}: ${timedOut ? `no answer in ${(this.opts.timeoutMs ?? 30_000) / 1000} s` : `network error (${(e as Error).cause ?? (e as Error).message})`}`);
         await this.pause(attempt, attempts);

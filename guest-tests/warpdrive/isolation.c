@@ -19,6 +19,7 @@
  */
 #define _GNU_SOURCE
 #include <pthread.h>
+#include <sched.h>
 #include <stdlib.h>
 
 #include "wdh_tap.h"
@@ -288,6 +289,7 @@ static void mapped(void)
 	unsigned int kernel_ram = 0, reads = 0, reads_kernel = 0, writes = 0, nb = 0, nb_fault = 0;
 	static uint8_t page[PG];
 	pthread_t t;
+	cpu_set_t cpus;
 	int ret, stopped = 0;
 
 	snprintf(path, sizeof(path), DBG "/%s/iovas", name);
@@ -297,10 +299,18 @@ static void mapped(void)
 				 "mapped IOVAs");
 		return;
 	}
-	/* Canaries where control requests and indirect tables would be allocated */
+	/*
+	 * Canaries where control requests and indirect tables would be allocated: on this CPU's
+	 * slabs, where the held creation (a thread of this process, pinned to the same CPU) allocates.
+	 */
+	CPU_ZERO(&cpus);
+	CPU_SET(0, &cpus);
+	if (sched_setaffinity(0, sizeof(cpus), &cpus))
+		wdh_diag("sched_setaffinity: %s", strerror(errno));
 	snprintf(path, sizeof(path), DBG "/%s/canary", name);
 	write_file(path, "0");
-	if (write_file(path, "64 64") || write_file(path, "64 128") || write_file(path, "64 256"))
+	if (write_file(path, "64 64") || write_file(path, "64 96") || write_file(path, "64 128") ||
+	    write_file(path, "64 192") || write_file(path, "64 256"))
 		wdh_diag("placing canaries failed");
 
 	ret = open_probe_queue();
@@ -324,17 +334,19 @@ static void mapped(void)
 	       "with a session creation in flight, the device's domain maps %u ranges, none of them other kernel memory (%u \"ram\")",
 	       nranges, kernel_ram);
 
-	/* Reads of every mapped range outside the process's regions, first page and last */
+	/* Reads of every mapped range outside the process's regions: every page, 16 at most */
 	for (unsigned int i = 0; i < nranges && !stopped; i++) {
-		uint64_t pages[2] = { ranges[i].start, ranges[i].end - PG };
+		uint64_t npages = (ranges[i].end - ranges[i].start) / PG;
 
 		if (own(&ranges[i]))
 			continue;
-		for (int k = 0; k < 2 && !stopped; k++) {
-			ret = probe_read(pages[k], PG, page);
+		for (uint64_t k = 0; k < npages && k < 16 && !stopped; k++) {
+			uint64_t pages[1] = { ranges[i].start + k * PG };
+
+			ret = probe_read(pages[0], PG, page);
 			reads++;
 			if (ret < 0) {
-				wdh_diag("read at 0x%llx (%s): the device stopped", (unsigned long long)pages[k],
+				wdh_diag("read at 0x%llx (%s): the device stopped", (unsigned long long)pages[0],
 					 ranges[i].what);
 				stopped = 1;
 				break;
@@ -344,13 +356,13 @@ static void mapped(void)
 
 				reads_kernel++;
 				wdh_diag("read at 0x%llx (%s) returned a canary object at +0x%lx: kernel memory",
-					 (unsigned long long)pages[k], ranges[i].what, (long)(c - page));
+					 (unsigned long long)pages[0], ranges[i].what, (long)(c - page));
 				/* and overwrite it */
-				if (probe_write(pages[k] + (uint64_t)(c - page) - (uint64_t)(c - page) % 16) > 0)
+				if (probe_write(pages[0] + (uint64_t)(c - page) - (uint64_t)(c - page) % 16) > 0)
 					writes++;
 			} else if (ret && !strcmp(ranges[i].what, "ram")) {
 				reads_kernel++;
-				wdh_diag("read at 0x%llx (ram) succeeded: kernel memory", (unsigned long long)pages[k]);
+				wdh_diag("read at 0x%llx (ram) succeeded: kernel memory", (unsigned long long)pages[0]);
 			}
 		}
 	}

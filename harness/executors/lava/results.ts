@@ -75,7 +75,7 @@ export function guestRunFromLog(
   stages.push(guestStage(run.tests, guestStarted, log, labFault, lavaSays));
 
   // shutdown: LAVA powers the guest off; a job that failed after every test passed is LAVA's failure.
-  const ok = log.job === "pass";
+  const ok = log.job === "pass" && !opts.end.labFailure;
   const guestFailed = stages.some((s) => s.status === "fail");
   stages.push(
     ok || guestFailed

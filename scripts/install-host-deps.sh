@@ -21,6 +21,8 @@ packages=(
   # the LAVA executor's local lab: lava-run (+ python3-jinja2, its dependency, renders the qemu device type,
   # whose template the harness takes from lava-server's .deb with apt-get download, without installing it)
   lava-dispatcher
+  # the browser tests of report.html: headless, driven by puppeteer-core (which downloads no browser)
+  chromium fonts-dejavu-core
 )
 backports=(meson python3-pycotap)
 

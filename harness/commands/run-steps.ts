@@ -2,6 +2,7 @@
 // tasks skipped with its reason; "always" steps (shutdown) still run. Signals are the CLI's, not listr2's.
 import { Listr, type ListrTask } from "listr2";
 import { isAbort } from "../lib/errors.ts";
+import { plainProgress } from "../lib/progress.ts";
 import type { StageResult } from "../lib/stage.ts";
 import type { Context, Step } from "./context.ts";
 
@@ -18,7 +19,8 @@ export async function runSteps(steps: Step[], ctx: Context, renderer: RendererCh
       const started = performance.now();
       let returned: StageResult<unknown> | StageResult<unknown>[] | void;
       try {
-        returned = await step.run(c, (message) => (task.output = message));
+        const show = (message: string) => (task.output = message);
+        returned = await step.run(c, renderer === "default" ? show : plainProgress(show));
       } catch (e) {
         if (c.error === undefined) (c.error = e), (c.errorStage = step.id);
         const kind = c.deps.signal.aborted || isAbort(e) ? "interrupted" : undefined;

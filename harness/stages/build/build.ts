@@ -10,6 +10,7 @@ import { sha256 } from "../../lib/paths.ts";
 import { failed, passed, type Deps, type StageResult } from "../../lib/stage.ts";
 import { describeBuildError, firstBuildErrors } from "./errors.ts";
 import { kernelMakeArgs, kernelMakeEnv, type Toolchain } from "./make.ts";
+import { kernelBuildProgress } from "./progress.ts";
 
 export interface BuildInput {
   treeDir: string;
@@ -57,7 +58,7 @@ export async function buildKernel(input: BuildInput, deps: Deps): Promise<StageR
   const ran = [{ argv: ["make", ...kernelMakeArgs(input), `-j${jobs}`, ...TARGETS], cwd: input.treeDir }];
   if (!upToDate) {
     rmSync(stampFile, { force: true });
-    let compiled = 0;
+    const progress = kernelBuildProgress(input.buildDir, input.configKey, deps.progress);
     try {
       await deps.exec("make", [...kernelMakeArgs(input), `-j${jobs}`, ...TARGETS], {
         cwd: input.treeDir,
@@ -65,11 +66,9 @@ export async function buildKernel(input: BuildInput, deps: Deps): Promise<StageR
         signal: deps.signal,
         logFile: input.logFile,
         ...(input.timeoutMs ? { timeoutMs: input.timeoutMs } : {}),
-        onLine: (line) => {
-          // every 25th object: enough to see it move, not a thousand lines in a CI log
-          if (/^\s+(CC|AS|LD|AR)\s/.test(line) && ++compiled % 25 === 1) deps.progress(`[${compiled}] ${line.trim()}`);
-        },
+        onLine: (line) => progress.line(line),
       });
+      progress.finished();
     } catch (e) {
       if (!(e instanceof ExecError)) throw e;
       if (input.timeoutMs && / timed out after /.test(e.message)) {

@@ -9,6 +9,7 @@ import { ExecError } from "../../lib/exec.ts";
 import { treeStateId, type TreeState } from "../../lib/git.ts";
 import { cacheDir, pathSafe, sha256, shortHash } from "../../lib/paths.ts";
 import { failed, passed, type Deps, type StageResult } from "../../lib/stage.ts";
+import { createProgress } from "../../lib/progress.ts";
 import { fileSha256 } from "../build/build.ts";
 import { describeBuildError, firstBuildErrors } from "../build/errors.ts";
 
@@ -98,22 +99,14 @@ export async function buildQemu(input: QemuBuildInput, deps: Deps): Promise<Stag
         reconfigured = true;
       }
       await keepWerror(input, deps);
-      let lastShown = -1;
-      const began = performance.now();
+      const progress = createProgress({ report: deps.progress });
       await deps.exec(ninja[0]!, ninja.slice(1), {
         env: qemuBuildEnv(input.ccache),
         signal: deps.signal,
         logFile: input.logFile,
         onLine: (line) => {
           const m = /^\[(\d+)\/(\d+)\] (.*)$/.exec(line);
-          if (!m) return;
-          const [done, total] = [Number(m[1]), Number(m[2])];
-          const percent = Math.floor((100 * done) / total);
-          if (percent === lastShown) return;
-          lastShown = percent;
-          const elapsed = (performance.now() - began) / 1000;
-          const left = done > 20 ? ` ~${Math.round((elapsed * (total - done)) / done)} s left` : "";
-          deps.progress(`[${done}/${total}] ${percent}%${left} ${m[3]!.replace(/^Compiling C object /, "CC ").slice(0, 80)}`);
+          if (m) progress.update(Number(m[1]), m[3]!.replace(/^Compiling C object /, "CC ").slice(0, 80), Number(m[2]));
         },
       });
     } catch (e) {

@@ -156,9 +156,10 @@ describe("the LAVA executor against a lab on 127.0.0.1", () => {
     const dir2 = mkdtempSync(join(tmpdir(), "wdh-lava-exec-"));
     const running = await fakeLab({ runForever: true });
     const controller = new AbortController();
-    setTimeout(() => controller.abort(), 300);
     const env2 = remoteEnv(running.url, dir2);
-    const r2 = await executorFor(env2).run(jobIn(dir2), deps(controller.signal).deps);
+    const d2 = deps(controller.signal).deps;
+    // Ctrl-C once the job runs on the lab
+    const r2 = await executorFor(env2).run(jobIn(dir2), { ...d2, progress: (m: string) => void (/: Running/.test(m) && setTimeout(() => controller.abort(), 50)) });
     expect(r2).toMatchObject({ status: "fail", kind: "interrupted" });
     expect(running.canceled()).toBe(true);
   });
@@ -224,5 +225,22 @@ describe("LAVA settings", () => {
     expect(s).toMatchObject({ mode: "remote", lab: { url: "https://lab.example.org", token: TOKEN }, artifacts: { urlPrefix: "https://files.example.org/wdh" } });
     expect(JSON.stringify(s.config)).not.toContain(TOKEN);
     expect(lavaSettings({ WDH_LAVA_CONFIG: file, WDH_LAVA_MODE: "local" }, home).mode).toBe("local");
+  });
+});
+
+describe("a board in a lab", () => {
+  it("profiles/kunpeng920-sva: the d06 machine is a LAVA board job (TFTP + GRUB, append as extra_kernel_args, no QEMU context); local mode refuses it", async () => {
+    const { resolveJob } = await import("../../config/resolve.ts");
+    const { lavaJob } = await import("./job.ts");
+    const { lavaMachineOf } = await import("./machine.ts");
+    const job = resolveJob({ profile: "kunpeng920-sva" });
+    expect(job.machine).toMatchObject({ executor: "lava", lava: { deviceType: "d06", bootMethod: "grub" } });
+    const def = lavaJob({ jobName: "x", machine: { ...lavaMachineOf(job.machine, job.append), extraOptions: [] }, kernelUrl: "https://f/Image", ramdiskUrl: "https://f/r.gz", tests: [], deviceType: "d06", bootMethod: "grub" });
+    expect(def).toMatchObject({ device_type: "d06", context: { extra_kernel_args: expect.stringContaining("console=ttyAMA0,115200") } });
+    expect((def.actions as Record<string, unknown>[])[0]).toMatchObject({ deploy: { to: "tftp", kernel: { url: "https://f/Image", type: "image" } } });
+    expect((def.actions as Record<string, unknown>[])[1]).toMatchObject({ boot: { method: "grub", commands: "ramdisk" } });
+    const dir = mkdtempSync(join(tmpdir(), "wdh-lava-exec-"));
+    const local = createLavaExecutor({ env: () => ({ WDH_LAVA_CONFIG: join(dir, "none.yaml") }), home: dir });
+    await expect(local.run({ ...jobIn(dir), machine: job.machine }, deps().deps)).rejects.toThrow(/is a board .* needs a lab/);
   });
 });

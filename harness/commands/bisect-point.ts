@@ -10,6 +10,7 @@ import { runSteps, type RendererChoice } from "./run-steps.ts";
 import { buildSteps } from "./build-steps.ts";
 import { bootSteps } from "./boot-steps.ts";
 import { qemuSteps } from "./qemu-steps.ts";
+import type { RunManifest } from "./manifest.ts";
 import type { Context } from "./context.ts";
 import { finishRun, verdictOf } from "./finish.ts";
 
@@ -27,7 +28,7 @@ export interface PointRequest {
 export async function evaluatePoint(req: PointRequest): Promise<PointOutcome> {
   const started = performance.now();
   const job: Job = { ...req.job, tree: { kind: "path", path: req.treeDir }, series: [] };
-  const run = createRunFolder(req.label, req.runsDir);
+  const run = createRunFolder<RunManifest>(req.label, req.runsDir);
   run.set("profile", job.profile);
   const ctx: Context = { job, run, deps: realDeps({ signal: req.signal, logFile: run.file("harness.log") }), treeHeld: true };
   // Hunting a build break needs no boot: the point ends with the build.

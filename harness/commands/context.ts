@@ -1,6 +1,7 @@
 // What a command's steps share: the job, the run folder, the deps, and each stage's output so far.
 import type { Job } from "../config/resolve.ts";
 import type { RunFolder } from "../lib/run-folder.ts";
+import type { RunManifest } from "./manifest.ts";
 import type { Deps, StageId, StageResult } from "../lib/stage.ts";
 import type { BuildArtifacts } from "../stages/build/build.ts";
 import type { KernelConfig } from "../stages/kconfig/kconfig.ts";
@@ -28,7 +29,7 @@ export interface Context {
   job: Job;
   /** How the run was started (`npm run boot-test -- ...`, paths absolute), for reproduce.sh. */
   commandLine?: string[];
-  run: RunFolder;
+  run: RunFolder<RunManifest>;
   deps: Deps;
   tree?: KernelTree;
   /** The out-of-tree build dir kept for this tree (and architecture). */

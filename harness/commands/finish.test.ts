@@ -40,10 +40,10 @@ describe("the run folder's manifest", () => {
     const ctx = ctxWith({});
     const file = join(ctx.run.dir, "manifest.json");
     expect(JSON.parse(readFileSync(file, "utf8"))).toMatchObject({ command: "boot-test", stages: [] });
-    ctx.run.set("tree", { baseCommit: "abc" });
+    ctx.run.set("tree", { description: "t", path: "/t", baseCommit: "abc", kernelVersion: "6.12.0" });
     ctx.run.recordStage({ stage: "build", status: "pass", durationMs: 1234.56, output: { huge: "object" }, reason: "built" });
     const m = JSON.parse(readFileSync(file, "utf8"));
-    expect(m.tree).toEqual({ baseCommit: "abc" });
+    expect(m.tree).toMatchObject({ baseCommit: "abc" });
     expect(m.stages).toEqual([{ stage: "build", status: "pass", durationMs: 1235, reason: "built" }]);
   });
 });

@@ -8,6 +8,7 @@ import { passed } from "../lib/stage.ts";
 import { artifactPaths, buildSteps } from "./build-steps.ts";
 import { bootSteps } from "./boot-steps.ts";
 import { qemuSteps } from "./qemu-steps.ts";
+import type { RunManifest } from "./manifest.ts";
 import type { Context, Step } from "./context.ts";
 
 export type CommandName = "build-kernel" | "boot-test";
@@ -40,7 +41,7 @@ export function stepsFor(command: CommandName): Step[] {
 
 export function createContext(command: CommandName, overrides: Overrides, signal: AbortSignal): Context {
   const job = resolveJob(overrides);
-  const run = createRunFolder(command);
+  const run = createRunFolder<RunManifest>(command);
   run.set("profile", job.profile);
   return { job, run, deps: realDeps({ signal, logFile: run.file("harness.log") }) };
 }

@@ -15,6 +15,7 @@ import type { BuildArtifacts } from "../stages/build/build.ts";
 import type { GuestTest } from "../stages/guest/suites.ts";
 import type { Rootfs } from "../stages/rootfs/rootfs.ts";
 import { bootSteps } from "./boot-steps.ts";
+import type { RunManifest } from "./manifest.ts";
 import type { Context, Step } from "./context.ts";
 
 interface RecordedRun {
@@ -49,7 +50,7 @@ export function replayContext(runDir: string, signal: AbortSignal): Context {
       "run the job again with the harness: see the harness line of its reproduce.sh",
     ]);
   }
-  const run = createRunFolder("replay");
+  const run = createRunFolder<RunManifest>("replay");
   run.set("replayOf", dir);
   run.set("profile", m.profile);
   const tree = m.tree?.path ?? "";

@@ -3,7 +3,6 @@ import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createProgress, formatLeft, parseProgressLine, percentOf, plainProgress } from "./progress.ts";
-import { expectedObjects, kernelBuildProgress } from "../stages/build/progress.ts";
 
 describe("progress lines", () => {
   it("shows done/total, percentage and an estimate from the rate so far, once per percent", () => {
@@ -50,30 +49,5 @@ describe("progress lines", () => {
     expect(shown[0]).toBe("configure");
     expect(shown.filter((l) => l.includes("a.o")).map((l) => parseProgressLine(l)!.percent)).toEqual([0, 10, 20, 30, 40, 50, 60, 70, 80, 90, 100]);
     expect(shown.filter((l) => l.includes("b.o")).map((l) => parseProgressLine(l)!.percent)).toEqual([0, 10, 20]);
-  });
-});
-
-describe("kernel build progress", () => {
-  it("estimates from .config first, then uses the count of the last build from an empty build dir", () => {
-    const dir = mkdtempSync(join(tmpdir(), "wdh-progress-"));
-    writeFileSync(join(dir, ".config"), Array.from({ length: 100 }, (_, i) => `CONFIG_X${i}=y`).join("\n") + "\n# CONFIG_Y is not set\n");
-    expect(expectedObjects(dir, "k1")).toEqual({ total: 230, from: ".config" });
-    const lines: string[] = [];
-    const p = kernelBuildProgress(dir, "k1", (m) => lines.push(m));
-    for (let i = 0; i < 300; i++) p.line(`  CC      drivers/x${i}.o`);
-    p.line("  HOSTCC  scripts/foo"); // not an object of the kernel
-    p.finished();
-    expect(lines[0]).toMatch(/^\[\d+\/~230\] 0% CC drivers\/x\d+\.o$/);
-    expect(expectedObjects(dir, "k1")).toEqual({ total: 300, from: "last build" });
-    expect(expectedObjects(dir, "k2")?.from).toBe(".config");
-  });
-
-  it("shows a plain count for a build dir that already holds a kernel (make rebuilds what changed)", () => {
-    const dir = mkdtempSync(join(tmpdir(), "wdh-progress-"));
-    writeFileSync(join(dir, "vmlinux"), "");
-    const lines: string[] = [];
-    const p = kernelBuildProgress(dir, "k1", (m) => lines.push(m));
-    p.line("  CC      drivers/crypto/virtio/virtio_crypto_core.o");
-    expect(lines).toEqual(["[1] CC drivers/crypto/virtio/virtio_crypto_core.o"]);
   });
 });

@@ -2,7 +2,7 @@
 // kernel's stall report (not the boot timeout) with the evidence kept; Ctrl-C during the guest tests
 // records 130; reproduce.sh of a tinyconfig job, run by hand, makes the same .config.
 import { execFileSync } from "node:child_process";
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
+import { copyFileSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { execa } from "execa";
@@ -64,6 +64,26 @@ describe("evidence on every path", () => {
       expect(JSON.parse(readFileSync(join(runDir, "manifest.json"), "utf8")).exitCode).toBe(130);
     } finally {
       rmSync(runs, { recursive: true, force: true });
+    }
+  });
+});
+
+describe("series sources", () => {
+  it("a folder of git format-patch output without series.yaml boots (cover letter left out, patches in file order)", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "wdh-format-patch-"));
+    try {
+      const from = join(repoRoot, "patches/warpdrive-virtio");
+      const patches = readdirSync(from).filter((f) => f.endsWith(".patch"));
+      for (const f of patches) copyFileSync(join(from, f), join(dir, f));
+      // the default fragments plus the one warpdrive-virtio's series.yaml brings (a bare folder names none)
+      const fragments = "base,ssh,pci-virtio,iommu,crypto,uacce,debug,debug-warpdrive-virtio";
+      const run = await cli("boot-test", "--series", dir, "--fragments", fragments, "--tests", "baseline", "--quiet");
+      expect(run.exitCode, run.output).toBe(0);
+      const r = results(run.runDir);
+      expect(r.outcome).toEqual({ kind: "pass" });
+      expect(r.patches.map((p: { subject: string }) => p.subject)).toHaveLength(patches.filter((f) => !f.startsWith("0000-cover-letter")).length);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
     }
   });
 });

@@ -52,8 +52,11 @@ describe("runCheckpatch with the tree's checkpatch.pl", () => {
     const patches = s.source.kind === "files" ? s.source.files.map((file) => ({ series: s.name, file })) : [];
     const r = await runCheckpatch({ treeDir: tree.path, patches, mode: "enforce", logFile: join(work, "checkpatch.log") }, deps);
     expect(r.status).toBe("pass");
-    expect(r.output!.map((v) => v.verdict)).toEqual(["clean", "clean", "clean", "clean", "clean"]);
-    expect(lines.filter((l) => /^\d\/5 .*: 0 errors, 0 warnings, 0 checks$/.test(l))).toHaveLength(5);
+    // one verdict per patch of the series, whatever its length
+    expect(patches.length).toBeGreaterThanOrEqual(5);
+    expect(r.output!.map((v) => v.verdict)).toEqual(patches.map(() => "clean"));
+    const n = patches.length;
+    expect(lines.filter((l) => new RegExp(`^\\d+\\/${n} .*: 0 errors, 0 warnings, 0 checks$`).test(l))).toHaveLength(n);
   }, 300_000);
 
   it("reports a sloppy patch's errors with their lines, and enforce fails the stage", async () => {

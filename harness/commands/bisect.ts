@@ -9,6 +9,7 @@ import { ExitCode, UsageError } from "../lib/errors.ts";
 import { createRunFolder, type RunFolder } from "../lib/run-folder.ts";
 import { bisect, type BisectResult } from "../stages/bisect/engine.ts";
 import { bisectJunit, bisectResultsJson, bisectSummary } from "../stages/bisect/report.ts";
+import { writeBisectHtml } from "../stages/report/html/bisect-write.ts";
 import { judgePoint } from "../stages/bisect/judge.ts";
 import { gitBisectExitCode } from "../stages/bisect/step-exit.ts";
 import { gitOut } from "../lib/git.ts";
@@ -107,7 +108,10 @@ export async function runBisectCommand(
   } finally {
     release();
   }
-  return report(run, result, print, tree.path);
+  const code = report(run, result, print, tree.path);
+  await writeBisectHtml(run.dir, result.status === "found" ? result.firstBad.commit : undefined, tree.path, deps.exec);
+  print(`report: ${run.file("report.html")}`);
+  return code;
 }
 
 /**

@@ -9,6 +9,8 @@ import { kernelMakeEnv } from "../stages/build/make.ts";
 import type { RanCommand } from "../lib/stage.ts";
 import { qemuBuildEnv } from "../stages/qemu-build/build.ts";
 import { writeResults, type RunResults } from "../stages/report/results.ts";
+import { writeRunReport } from "../stages/report/html/write.ts";
+import { benchOf, headlineFigures } from "../stages/report/html/bench.ts";
 import { kcidbOptionsFrom, writeKcidb } from "../stages/report/kcidb.ts";
 import { crashSignature, isFailure, reportExcerpt, type Finding } from "../stages/triage/triage.ts";
 import { placeOf, testSpans } from "../stages/triage/attribution.ts";
@@ -164,6 +166,7 @@ export function finishRun(ctx: Context, command: string): Verdict {
   writeReproduce(ctx, command);
   run.set("finishedAt", new Date().toISOString());
   run.set("exitCode", verdict.exitCode);
+  writeRunReport(run.dir);
   return verdict;
 }
 
@@ -236,6 +239,7 @@ export function summaryLines(ctx: Context, verdict: Verdict): string[] {
   const smmu = smmuOf(ctx);
   const smmuLine = smmu && smmuSummaryLine(smmu);
   if (smmuLine) out.push(smmuLine);
+  out.push(...headlineFigures(benchOf(ctx.guestRun?.tests ?? [])), `report: ${ctx.run.file("report.html")}`);
   out.push(verdictLine(verdict.outcome), ...verdict.details.slice(0, 30).map((d) => `  ${d}`));
   out.push(`run folder: ${ctx.run.dir}`);
   return out;

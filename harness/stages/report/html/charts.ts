@@ -31,9 +31,9 @@ function barChart(title: string, categories: string[], series: BarSeries[], unit
     animation: false,
     title: { text: title, left: 8, top: 4, textStyle: { fontSize: 13 } },
     legend: { top: 26, left: 8, itemWidth: 12, itemHeight: 10, textStyle: { fontSize: 11 } },
-    grid: { left: 64, right: 16, top: 64, bottom: 32 },
+    grid: { left: 72, right: 16, top: 40 + 18 * Math.ceil(series.length / 4), bottom: 32 },
     xAxis: { type: "category", data: categories },
-    yAxis: { type: log ? "log" : "value", name: unit, nameTextStyle: { fontSize: 11 }, axisLabel: { fontSize: 11 } },
+    yAxis: { type: log ? "log" : "value", name: `${unit}${log ? " (log)" : ""}`, nameLocation: "middle", nameGap: 56, nameTextStyle: { fontSize: 11 }, axisLabel: { fontSize: 11 } },
     series: series.map((s) => ({
       name: s.name,
       type: "bar",
@@ -66,8 +66,10 @@ export function benchCharts(bench: Bench): Chart[] {
       .filter((s) => s.values.some((v) => v !== null));
   const rps = seriesFor("req_per_s");
   if (rps.length > 0) charts.push(barChart("Requests per second, by size and path", sizes, rps, "req/s", spread(rps) > 30));
-  const latency = [...seriesFor("p50_us", " p50"), ...seriesFor("p99_us", " p99")];
-  if (latency.length > 0) charts.push(barChart("Latency per request (p50, p99), by size and path", sizes, latency, "µs", spread(latency) > 30));
+  for (const [figure, name] of [["p50_us", "p50"], ["p99_us", "p99"]] as const) {
+    const latency = seriesFor(figure);
+    if (latency.length > 0) charts.push(barChart(`Latency per request, ${name}, by size and path`, sizes, latency, "µs", spread(latency) > 30));
+  }
   if (bench.procs.length > 0) {
     const counts = [...new Set(bench.procs.map((p) => p.procs))].sort((a, b) => a - b);
     const paths = [...new Set(bench.procs.map((p) => `${pathName(p.path)} ${p.size}`))];

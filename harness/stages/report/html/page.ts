@@ -23,7 +23,7 @@ td.num,th.num{text-align:right;font-variant-numeric:tabular-nums;white-space:now
 details{margin:4px 0}summary{cursor:pointer}
 .card{border:1px solid var(--line);border-radius:8px;padding:8px 12px;margin:10px 0}.card.failed{border-left:4px solid var(--bad)}
 .figures{display:flex;flex-wrap:wrap;gap:10px;margin:8px 0}.figure{border:1px solid var(--line);border-radius:8px;padding:8px 12px;min-width:160px}.figure .v{font-size:20px;font-weight:700}.figure .k{color:var(--mute);font-size:12px}
-.charts{display:flex;flex-wrap:wrap;gap:12px}.chart{border:1px solid var(--line);border-radius:8px;padding:4px}
+.charts{display:flex;flex-wrap:wrap;gap:12px}.chart{border:1px solid var(--line);border-radius:8px;padding:4px;margin:0}
 .steps{display:flex;align-items:stretch;gap:0;overflow-x:auto;padding:8px 0}.step{flex:1 0 150px;border:1px solid var(--line);border-radius:8px;padding:8px;margin-right:18px;position:relative}
 .step:not(:last-child):after{content:"→";position:absolute;right:-16px;top:40%;color:var(--mute)}.step.good{border-top:4px solid var(--ok)}.step.bad{border-top:4px solid var(--bad)}.step.skip{border-top:4px solid var(--skip)}.step.culprit{box-shadow:0 0 0 2px var(--bad)}
 .diff span{display:block;min-height:1.4em}.diff .add{color:#116329;background:#dafbe1}.diff .del{color:#82071e;background:#ffebe9}.diff .hunk{color:#0550ae}.diff .file{font-weight:700}.diff .ctx{color:var(--fg)}

@@ -93,7 +93,7 @@ function timeline(r: RunResults): Html {
   const total = r.stages.reduce((t, s) => t + (s.durationMs ?? 0), 0) || 1;
   const shown = r.stages.filter((s) => (s.durationMs ?? 0) > 0);
   return html`<div class="timeline" role="img" aria-label="stage durations">${shown.map(
-    (s) => html`<div class="${s.status}" style="flex:${Math.max(0.5, (100 * s.durationMs) / total).toFixed(2)} 0 0" title="${s.stage} ${seconds(s.durationMs)}">${s.stage}</div>`,
+    (s) => html`<div class="${s.status}" style="flex:${Math.max(0.5, (100 * s.durationMs) / total).toFixed(2)} 0 0" title="${s.stage} ${seconds(s.durationMs)}">${s.stage} ${seconds(s.durationMs)}</div>`,
   )}</div>
 <table><thead><tr><th>stage</th><th>status</th><th class="num">time</th><th>what it said</th></tr></thead><tbody>
 ${r.stages.map((s) => html`<tr><td>${s.stage}</td><td>${status(s.status)}</td><td class="num">${seconds(s.durationMs)}</td><td>${s.reason ?? ""}${s.logFile ? html` <a href="${fileHref(base(s.logFile))}">${base(s.logFile)}</a>` : ""}</td></tr>`)}

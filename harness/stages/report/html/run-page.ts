@@ -116,14 +116,14 @@ ${failedStage.logFile ? html`<div>log: <a href="${fileHref(base(failedStage.logF
   const outside = r.consoleFindings.filter((f) => f.severity !== "info" && !failing.some((t) => t.findings.some((x) => x.lineIndex === f.lineIndex)));
   for (const f of outside) {
     cards.push(html`<div class="card failed"><h3>${f.title} (console line ${f.lineIndex + 1}, outside any test)</h3>
-${consoleAround(input.console, f.lineIndex)}${f.lineIndex === consoleLine || outside.length === 1 ? decoded(input.decodedStack) : ""}</div>`);
+${consoleAround(input.console, f.lineIndex, f.title)}${f.lineIndex === consoleLine || outside.length === 1 ? decoded(input.decodedStack) : ""}</div>`);
   }
   for (const t of failing) {
     const report = t.findings.find((f) => f.severity !== "info");
     cards.push(html`<div class="card failed" id="failure-${anchor(`${t.suite}/${t.name}`)}"><h3>${status(t.status)} <a href="#test-${anchor(`${t.suite}/${t.name}`)}">${t.suite}/${t.name}</a>: ${t.reason ?? ""}</h3>
 ${t.kernelReport?.length ? html`<div>the kernel's report:</div><pre>${t.kernelReport.slice(0, REPORT_LINES).join("\n")}</pre>` : ""}
 ${t.kernelDied ? decoded(input.decodedStack) : ""}
-${report ? html`<div>console around it (line ${report.lineIndex + 1}):</div>${consoleAround(input.console, report.lineIndex)}` : ""}
+${report ? html`<div>the console around it:</div>${consoleAround(input.console, report.lineIndex, report.title)}` : ""}
 ${(t.smmuEvents ?? []).filter((e) => !e.expected).slice(0, 5).map((e) => html`<div>unexpected SMMU event: <code>${e.description}</code> (console line ${e.lineIndex + 1})</div>`)}
 </div>`);
   }
@@ -137,8 +137,9 @@ function decoded(text: string | undefined): Content {
 }
 
 /** The console from a few lines before a report to its end (or REPORT_LINES), the report's first line marked. */
-function consoleAround(lines: string[] | undefined, index: number): Content {
-  if (!lines || index < 0 || index >= lines.length) return "";
+function consoleAround(lines: string[] | undefined, at: number, title?: string): Content {
+  if (!lines || at < 0 || at >= lines.length) return "";
+  const index = locate(lines, at, title);
   const from = Math.max(0, index - BEFORE);
   const to = Math.min(lines.length, index + REPORT_LINES);
   const rows = lines.slice(from, to).map((l, i) => {
@@ -147,6 +148,16 @@ function consoleAround(lines: string[] | undefined, index: number): Content {
     return html`${i ? "\n" : ""}<span class="${n === index ? "hl" : n < index ? "ctx" : "rep"}">${text}</span>`;
   });
   return html`<pre class="console">${rows}</pre><div class="small">lines ${from + 1}–${to} of <a href="console.log">console.log</a> (${lines.length} lines)</div>`;
+}
+
+/**
+ * The line a finding names, found by its text near its index: console.log may begin with lines the
+ * triage never saw (the QEMU command line), which shifts the index by one or two.
+ */
+function locate(lines: string[], index: number, title: string | undefined): number {
+  if (!title) return index;
+  for (const d of [0, 1, -1, 2, -2, 3, -3]) if (lines[index + d]?.includes(title)) return index + d;
+  return index;
 }
 
 function tests(all: Test[], failing: Test[]): Content {

@@ -104,7 +104,8 @@ describe("failures give a clear message and the documented exit code", () => {
     await new Promise<void>((resolve) => {
       child.all!.on("data", (d: Buffer) => {
         output += d.toString();
-        if (/✔ Boot/.test(output)) resolve();
+        // the executor's boot is under way once the rootfs is done (the step shows the whole executor run)
+        if (/✔ Rootfs/.test(output)) setTimeout(resolve, 3000);
       });
       void child.finally(resolve); // a run that ends before booting fails the expectations below
     });

@@ -49,5 +49,7 @@ describe("progress lines", () => {
     expect(shown[0]).toBe("configure");
     expect(shown.filter((l) => l.includes("a.o")).map((l) => parseProgressLine(l)!.percent)).toEqual([0, 10, 20, 30, 40, 50, 60, 70, 80, 90, 100]);
     expect(shown.filter((l) => l.includes("b.o")).map((l) => parseProgressLine(l)!.percent)).toEqual([0, 10, 20]);
+    plain("[71] Jan 01 00:00:03 Pubkey auth succeeded for 'root'"); // a guest's log line, not a count
+    expect(shown.at(-1)).toBe("[71] Jan 01 00:00:03 Pubkey auth succeeded for 'root'");
   });
 });

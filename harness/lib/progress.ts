@@ -75,19 +75,14 @@ export function parseProgressLine(line: string): { done: number; total?: number;
 }
 
 /**
- * The plain (CI) view of a stage's progress: a line when the percentage enters a new tenth, a counted
- * line without a total one time in ten, anything else as it comes.
+ * The plain (CI) view of a stage's progress: a line when the percentage enters a new tenth; anything else
+ * as it comes (a count without a total is already one line in 25, and a guest's "[71] ..." is not ours).
  */
 export function plainProgress(report: (message: string) => void, step = 10): (message: string) => void {
   let lastBucket = -1;
-  let counted = 0;
   return (message) => {
     const p = parseProgressLine(message);
-    if (!p) return report(message);
-    if (p.percent === undefined) {
-      if (counted++ % 10 === 0) report(message);
-      return;
-    }
+    if (p?.percent === undefined) return report(message);
     if (p.percent + step < lastBucket * step) lastBucket = -1; // another count began (configure, then ninja)
     const bucket = Math.floor(p.percent / step);
     if (bucket <= lastBucket) return;

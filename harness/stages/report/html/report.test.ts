@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { cpSync, mkdtempSync, readFileSync, existsSync } from "node:fs";
+import { cpSync, mkdtempSync, readFileSync, existsSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { esc, html, trusted } from "./escape.ts";
@@ -30,7 +30,7 @@ describe("escaping", () => {
 });
 
 describe("run report", () => {
-  it("a passing SVA run: PASS, headline figures, three charts, no console lines (nothing to show them around)", () => {
+  it("a passing SVA run: PASS, headline figures, four charts (req/s, p50, p99, processes), no console lines (nothing to show them around)", () => {
     const dir = mkdtempSync(join(tmpdir(), "wdh-report-"));
     cpSync(join(fixtures, "pass-sva"), dir, { recursive: true });
     const page = readFileSync(writeRunReport(dir), "utf8");
@@ -86,5 +86,32 @@ describe("headline figures", () => {
   it("WarpDrive's user queue against AF_ALG with the bench's own speed-up", () => {
     const bench = benchOf([{ suite: "warpdrive", name: "bench", metrics: { "af_alg.64B.req_per_s": { value: 255, unit: "req/s" }, "user_queue.64B.req_per_s": { value: 8348, unit: "req/s" }, "speedup.64B": { value: 32.71, unit: "x" } } }]);
     expect(headlineFigures(bench)).toEqual(["bench: user queue vs AF_ALG: 64B 8,348 vs 255 req/s (32.7x)"]);
+  });
+});
+
+describe("bisection report with the culprit from the tree", () => {
+  it("keeps git show of the first bad commit as culprit.patch and shows it; says so when the commit is gone", async () => {
+    const { execFileSync } = await import("node:child_process");
+    const { writeBisectHtml } = await import("./bisect-write.ts");
+    const { realDeps } = await import("../../../lib/deps.ts");
+    const tree = mkdtempSync(join(tmpdir(), "wdh-tree-"));
+    const git = (...args: string[]) => execFileSync("git", ["-c", "user.name=T", "-c", "user.email=t@t", ...args], { cwd: tree, encoding: "utf8" }).trim();
+    git("init", "-q");
+    writeFileSync(join(tree, "a.c"), "int a;\n");
+    git("add", "a.c");
+    git("commit", "-q", "-m", "base");
+    writeFileSync(join(tree, "a.c"), "int a;\nint *p = 0; /* <b>&</b> */\n");
+    git("commit", "-q", "-am", 'crypto: break "it" <here>');
+    const commit = git("rev-parse", "HEAD");
+    const dir = mkdtempSync(join(tmpdir(), "wdh-report-"));
+    cpSync(join(fixtures, "bisect"), dir, { recursive: true });
+    const { exec } = realDeps({ signal: new AbortController().signal });
+    const page = readFileSync(await writeBisectHtml(dir, commit, tree, exec), "utf8");
+    expect(readFileSync(join(dir, "culprit.patch"), "utf8")).toContain(`commit ${commit}`);
+    expect(page).toContain('<span class="add">+int *p = 0; /* &lt;b&gt;&amp;&lt;/b&gt; */</span>');
+    expect(page).toContain("crypto: break &quot;it&quot; &lt;here&gt;");
+    const missing = mkdtempSync(join(tmpdir(), "wdh-report-"));
+    cpSync(join(fixtures, "bisect"), missing, { recursive: true, filter: (f) => !f.endsWith("culprit.patch") });
+    expect(readFileSync(await writeBisectHtml(missing, "0".repeat(40), tree, exec), "utf8")).toContain("no diff");
   });
 });

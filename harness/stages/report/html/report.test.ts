@@ -53,6 +53,14 @@ describe("run report", () => {
     expect(page).not.toContain(esc(consoleLines[2]!)); // the early boot is linked, not copied
   });
 
+  it("a results.json from before the typed outcome: the verdict from its status, exit code and reason", () => {
+    const results = JSON.parse(readFileSync(join(fixtures, "panic/results.json"), "utf8"));
+    delete results.outcome;
+    const page = renderRunReport({ results, files: [] });
+    expect(page).toContain("FAIL (exit 1): regression in guest");
+    expect(page).toContain("guest: kernel-dies/panics: the kernel died: Kernel panic - not syncing: dumptest");
+  });
+
   it("a results.json it cannot read gives a page saying so, not an exception", () => {
     const dir = mkdtempSync(join(tmpdir(), "wdh-report-"));
     const page = readFileSync(writeRunReport(dir), "utf8");

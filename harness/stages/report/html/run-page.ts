@@ -122,7 +122,7 @@ ${consoleAround(input.console, f.lineIndex, f.title)}${f.lineIndex === consoleLi
     const report = t.findings.find((f) => f.severity !== "info");
     cards.push(html`<div class="card failed" id="failure-${anchor(`${t.suite}/${t.name}`)}"><h3>${status(t.status)} <a href="#test-${anchor(`${t.suite}/${t.name}`)}">${t.suite}/${t.name}</a>: ${t.reason ?? ""}</h3>
 ${t.kernelReport?.length ? html`<div>the kernel's report:</div><pre>${t.kernelReport.slice(0, REPORT_LINES).join("\n")}</pre>` : ""}
-${t.kernelDied ? decoded(input.decodedStack) : ""}
+${t.kernelDied ? decoded(input.decodedStack, t.kernelReport) : ""}
 ${report ? html`<div>the console around it:</div>${consoleAround(input.console, report.lineIndex, report.title)}` : ""}
 ${(t.smmuEvents ?? []).filter((e) => !e.expected).slice(0, 5).map((e) => html`<div>unexpected SMMU event: <code>${e.description}</code> (console line ${e.lineIndex + 1})</div>`)}
 </div>`);
@@ -131,8 +131,13 @@ ${(t.smmuEvents ?? []).filter((e) => !e.expected).slice(0, 5).map((e) => html`<d
   return html`<h2 id="failures">Failures</h2>${cards}`;
 }
 
-function decoded(text: string | undefined): Content {
+/** The decoded stack, unless the report shown above it already has its lines (then only the link). */
+function decoded(text: string | undefined, shown: string[] = []): Content {
   if (!text?.trim()) return "";
+  const lines = text.split("\n").filter((l) => l.trim());
+  if (shown.length && lines.every((l) => shown.some((s) => s.trim() === l.trim()))) {
+    return html`<div class="small">decoded stack as above, also in <a href="decoded-stack.txt">decoded-stack.txt</a></div>`;
+  }
   return html`<div>decoded stack (<a href="decoded-stack.txt">decoded-stack.txt</a>):</div><pre>${text.split("\n").slice(0, REPORT_LINES).join("\n")}</pre>`;
 }
 

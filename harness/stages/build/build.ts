@@ -58,7 +58,7 @@ export async function buildKernel(input: BuildInput, deps: Deps): Promise<StageR
   const ran = [{ argv: ["make", ...kernelMakeArgs(input), `-j${jobs}`, ...TARGETS], cwd: input.treeDir }];
   if (!upToDate) {
     rmSync(stampFile, { force: true });
-    const progress = kernelBuildProgress(input.buildDir, input.configKey, deps.progress);
+    const progress = kernelBuildProgress(input.buildDir, input.configKey, deps.progress, input.treeStateId);
     try {
       await deps.exec("make", [...kernelMakeArgs(input), `-j${jobs}`, ...TARGETS], {
         cwd: input.treeDir,

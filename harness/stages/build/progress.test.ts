@@ -27,4 +27,21 @@ describe("kernel build progress", () => {
     p.line("  CC      drivers/crypto/virtio/virtio_crypto_core.o");
     expect(lines).toEqual(["[1] CC drivers/crypto/virtio/virtio_crypto_core.o"]);
   });
+
+  it("into a build dir that holds a kernel: the count of the last build of the same tree state and config, as an estimate", () => {
+    const dir = mkdtempSync(join(tmpdir(), "wdh-progress-"));
+    writeFileSync(join(dir, "vmlinux"), "");
+    const build = (state: string, objects: number) => {
+      const lines: string[] = [];
+      const p = kernelBuildProgress(dir, "k1", (m) => lines.push(m), state);
+      for (let i = 0; i < objects; i++) p.line(`  CC      drivers/y${i}.o`);
+      p.finished();
+      return lines;
+    };
+    expect(build("s1", 40)[0]).toBe("[1] CC drivers/y0.o"); // never built: a plain count
+    const again = build("s1", 40);
+    expect(again[0]).toBe("[1/~40] 2% CC drivers/y0.o");
+    expect(again.at(-1)).toMatch(/^\[40\/~40\] 99% /);
+    expect(build("s2", 3)[0]).toBe("[1] CC drivers/y0.o");
+  });
 });

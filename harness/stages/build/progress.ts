@@ -1,6 +1,8 @@
 // How far a kernel build is: make prints one line per object it makes (CC, AS, LD, AR), never a total.
-// The total is what the last build from an empty build dir made with the same config in this build dir
-// (kept beside the build, in the cache); without one, an estimate from the build's own .config.
+// From an empty build dir the total is what the last such build made with the same config in this build
+// dir (kept beside the build, in the cache), or else an estimate from the build's own .config. Into a
+// build dir that holds a kernel, make rebuilds what changed: the total is what the last build of the same
+// tree state and config made (a bisection's points, a rebuilt series), or unknown (a plain count).
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { createProgress, type Progress } from "../../lib/progress.ts";
@@ -17,7 +19,12 @@ const OBJECTS_PER_OPTION = 2.3;
 interface Record {
   /** configKey -> objects a build from an empty build dir made. */
   cold: { [configKey: string]: number };
+  /** treeStateId + configKey -> objects the last build of that state made into a build dir that held a kernel. */
+  warm: { [stateAndConfig: string]: number };
 }
+
+/** Warm counts kept: a bisection's points and a few series, not every state a tree was ever in. */
+const WARM_KEPT = 64;
 
 export interface KernelProgress {
   line(line: string): void;
@@ -25,10 +32,13 @@ export interface KernelProgress {
   finished(): void;
 }
 
-export function kernelBuildProgress(buildDir: string, configKey: string, report: (m: string) => void): KernelProgress {
+export function kernelBuildProgress(buildDir: string, configKey: string, report: (m: string) => void, treeStateId?: string): KernelProgress {
   const cold = !existsSync(join(buildDir, "vmlinux"));
-  const expected = cold ? expectedObjects(buildDir, configKey) : undefined;
-  const progress: Progress = createProgress({ report, total: expected?.total, estimated: expected?.from === ".config" });
+  const warmKey = treeStateId && `${treeStateId} ${configKey}`;
+  const warmCount = !cold && warmKey ? readRecord(buildDir).warm[warmKey] : undefined;
+  const expected = cold ? expectedObjects(buildDir, configKey) : warmCount ? { total: warmCount, from: "last build" as const } : undefined;
+  // Only a count from an empty build dir is exact; what make rebuilds depends on what was built before.
+  const progress: Progress = createProgress({ report, total: expected?.total, estimated: expected !== undefined && !(cold && expected.from === "last build") });
   let count = 0;
   return {
     line(line) {
@@ -36,9 +46,15 @@ export function kernelBuildProgress(buildDir: string, configKey: string, report:
       if (m) progress.update(++count, `${m[1]} ${m[2]}`);
     },
     finished() {
-      if (!cold || count === 0) return;
+      if (count === 0) return;
       const record = readRecord(buildDir);
-      record.cold[configKey] = count;
+      if (cold) record.cold[configKey] = count;
+      else if (warmKey) {
+        delete record.warm[warmKey];
+        record.warm[warmKey] = count;
+        const keys = Object.keys(record.warm);
+        for (const k of keys.slice(0, Math.max(0, keys.length - WARM_KEPT))) delete record.warm[k];
+      }
       writeFileSync(join(buildDir, RECORD), JSON.stringify(record) + "\n");
     },
   };
@@ -57,8 +73,8 @@ export function expectedObjects(buildDir: string, configKey: string): { total: n
 function readRecord(buildDir: string): Record {
   try {
     const r = JSON.parse(readFileSync(join(buildDir, RECORD), "utf8")) as Partial<Record>;
-    return { cold: r.cold ?? {} };
+    return { cold: r.cold ?? {}, warm: r.warm ?? {} };
   } catch {
-    return { cold: {} };
+    return { cold: {}, warm: {} };
   }
 }

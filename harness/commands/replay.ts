@@ -25,6 +25,8 @@ interface RecordedRun {
   profile?: Profile;
   tree?: { path: string };
   kernel?: { release: string };
+  /** The series' and the profile's kernel parameters the run booted with (after the machine's). */
+  inputs?: { append?: string[] };
 }
 
 export function readRecordedRun(runDir: string): RecordedRun {
@@ -56,7 +58,7 @@ export function replayContext(runDir: string, signal: AbortSignal): Context {
   const tree = m.tree?.path ?? "";
   const build = { treeDir: tree, image: a.Image.path, vmlinux: a.vmlinux?.path ?? "", kernelRelease: m.kernel?.release ?? "" } as BuildArtifacts;
   const rootfs = { initrd: a.initramfs.path, initrdSha256: a.initramfs.sha256, parts: [], tests: m.guestTests, debs: [] } as Rootfs;
-  const job = { profile: m.profile, profileFile: join(dir, "manifest.json"), machine: m.machineDef, machineFile: "", suites: [], series: [], fragments: [] } as unknown as Job;
+  const job = { profile: m.profile, profileFile: join(dir, "manifest.json"), machine: m.machineDef, machineFile: "", suites: [], series: [], fragments: [], append: m.inputs?.append ?? [] } as unknown as Job;
   run.set("artifacts", a);
   return {
     job,

@@ -37,7 +37,9 @@ describe("npm run boot-test on the default profile", () => {
       "baseline/kernel-log-clean:pass",
     ]));
     // the series: checkpatch clean patch by patch, each patch's provenance and hash recorded, base checked
-    expect(r.checkpatch.map((v: { verdict: string }) => v.verdict)).toEqual(["clean", "clean", "clean", "clean", "clean"]);
+    // one clean verdict per patch of the default series, whatever its length
+    expect(r.checkpatch.length).toBeGreaterThanOrEqual(5);
+    expect(r.checkpatch.map((v: { verdict: string }) => v.verdict)).toEqual(r.checkpatch.map(() => "clean"));
     expect(r.patches[0]).toMatchObject({ provenance: { kind: "file" }, sha256: expect.stringMatching(/^[0-9a-f]{64}$/), attestations: [] });
     // every test of the default profile's suites ran and passed (none skipped)
     expect(statuses.filter((s: string) => !s.endsWith(":pass"))).toEqual([]);
@@ -71,13 +73,14 @@ describe("failures give a clear message and the documented exit code", () => {
   });
 
   it("a kernel panic at boot: exit 1 at once, with the panic and the oops", async () => {
-    const started = Date.now();
     const run = await cli("boot-test", "--series", fixture("series/panic-at-boot"));
     expect(run.exitCode, run.output).toBe(1);
     expect(run.output).toMatch(/boot: kernel died during boot: .*(NULL pointer|Oops|panic)/);
     expect(run.output).toContain("virtcrypto_probe");
-    // ended by the console, not by the 120 s boot timeout (the build of one file is included)
-    expect(Date.now() - started).toBeLessThan(110_000);
+    // ended by the console, not by the 120 s boot timeout: the boot stage itself, whatever the
+    // (re)configure and rebuild before it cost on a loaded machine
+    const boot = results(run).stages.find((st: { stage: string }) => st.stage === "boot");
+    expect(boot?.durationMs).toBeLessThan(60_000);
   });
 
   it("a compile error: exit 1 with file:line of the first error", async () => {

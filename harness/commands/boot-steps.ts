@@ -41,7 +41,7 @@ export const bootSteps: Step[] = [
     run: async (ctx, progress) => {
       const machine = { ...ctx.job.machine, binary: ctx.qemuBinary ?? ctx.job.machine.binary };
       ctx.run.set("machineDef", machine);
-      const executor = executorFor(machine.executor, ctx.executors);
+      const executor = executorFor(machine.executor ?? "local-qemu", ctx.executors); // run folders from before executors name none
       const timeouts = ctx.job.profile.timeouts;
       const r = await executor.run(
         {

@@ -34,7 +34,9 @@ describe("npm run boot-test -- --profile sva-emulation", () => {
     }
     const statuses = r.tests.map((t: { suite: string; name: string; status: string }) => `${t.suite}/${t.name}:${t.status}`);
     expect(statuses).toEqual(expect.arrayContaining(["sva-emulation/smmu-substreams:pass", "sva-emulation/pasid-capability:pass", "warpdrive/isolation:pass", "baseline/iommu-groups:pass"]));
-    expect(statuses.filter((s: string) => !s.endsWith(":pass"))).toEqual([]);
+    // warpdrive/faults injects allocation failures: it runs on debug kernels (profiles/debug.yaml) and skips
+    // elsewhere, saying so; every other test passed
+    expect(statuses.filter((s: string) => !s.endsWith(":pass"))).toEqual(statuses.includes("warpdrive/faults:skip") ? ["warpdrive/faults:skip"] : []);
     // the QEMU that ran is the one built (as kept in the artifact store), and the run folder says how it was built
     const argv = json(run.runDir, "qemu.argv.json") as string[];
     const manifest = json(run.runDir, "manifest.json");

@@ -44,15 +44,17 @@ static inline void wd_afalg_close(struct wd_afalg *a)
 	a->op = a->tfm = -1;
 }
 
-static inline int wd_afalg_open(struct wd_afalg *a, const uint8_t *key, unsigned int key_len)
+/* An skcipher by algorithm or driver name (/proc/crypto), keyed; 0 or -errno. */
+static inline int wd_afalg_open_name(struct wd_afalg *a, const char *alg, const uint8_t *key,
+				     unsigned int key_len)
 {
 	struct sockaddr_alg sa = { .salg_family = AF_ALG };
 	int ret;
 
 	a->tfm = a->op = -1;
 	strcpy((char *)sa.salg_type, "skcipher");
-	strcpy((char *)sa.salg_name, WD_AFALG_DRIVER);
-	a->tfm = socket(AF_ALG, SOCK_SEQPACKET, 0);
+	snprintf((char *)sa.salg_name, sizeof(sa.salg_name), "%s", alg);
+	a->tfm = socket(AF_ALG, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
 	if (a->tfm < 0)
 		return -errno;
 	if (bind(a->tfm, (struct sockaddr *)&sa, sizeof(sa)) < 0 ||
@@ -66,6 +68,11 @@ fail:
 	ret = -errno;
 	wd_afalg_close(a);
 	return ret;
+}
+
+static inline int wd_afalg_open(struct wd_afalg *a, const uint8_t *key, unsigned int key_len)
+{
+	return wd_afalg_open_name(a, WD_AFALG_DRIVER, key, key_len);
 }
 
 /* One request: sendmsg (op, IV, data) then read. Returns 0 or -errno. */

@@ -760,31 +760,6 @@ out:
  * kernel allows it; 7.x refuses asynchronous drivers to AF_ALG (ENOENT), then "cbc(aes)", i.e.
  * the kernel's best synchronous implementation. *which says which one ran.
  */
-static inline int wd_sva_afalg_open_name(struct wd_afalg *a, const char *alg, const uint8_t *key,
-					 unsigned int key_len)
-{
-	struct sockaddr_alg sa = { .salg_family = AF_ALG };
-	int ret;
-
-	a->tfm = a->op = -1;
-	strcpy((char *)sa.salg_type, "skcipher");
-	snprintf((char *)sa.salg_name, sizeof(sa.salg_name), "%s", alg);
-	a->tfm = socket(AF_ALG, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
-	if (a->tfm < 0)
-		return -errno;
-	if (bind(a->tfm, (struct sockaddr *)&sa, sizeof(sa)) < 0 ||
-	    setsockopt(a->tfm, SOL_ALG, ALG_SET_KEY, key, key_len) < 0)
-		goto fail;
-	a->op = accept(a->tfm, NULL, 0);
-	if (a->op < 0)
-		goto fail;
-	return 0;
-fail:
-	ret = -errno;
-	wd_afalg_close(a);
-	return ret;
-}
-
 /* The driver /proc/crypto names for cbc(aes) that AF_ALG can have: synchronous, highest priority */
 static inline void wd_sva_sync_cbc_driver(char *out, size_t len)
 {
@@ -824,14 +799,14 @@ static inline void wd_sva_sync_cbc_driver(char *out, size_t len)
 static inline int wd_sva_afalg_open(struct wd_afalg *a, const uint8_t *key, unsigned int key_len,
 				    char *which, size_t which_len)
 {
-	int ret = wd_sva_afalg_open_name(a, WD_AFALG_DRIVER, key, key_len);
+	int ret = wd_afalg_open_name(a, WD_AFALG_DRIVER, key, key_len);
 	char drv[64];
 
 	if (!ret) {
 		snprintf(which, which_len, "%s (the kernel-side virtio-crypto device)", WD_AFALG_DRIVER);
 		return 0;
 	}
-	ret = wd_sva_afalg_open_name(a, "cbc(aes)", key, key_len);
+	ret = wd_afalg_open_name(a, "cbc(aes)", key, key_len);
 	if (ret)
 		return ret;
 	wd_sva_sync_cbc_driver(drv, sizeof(drv));

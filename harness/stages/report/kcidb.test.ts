@@ -8,7 +8,7 @@ import addFormatsModule from "ajv-formats";
 import { repoRoot } from "../../lib/paths.ts";
 import { kcidbForRunFolder, kcidbOf, kcidbOptionsFrom, patchsetHash, treeNameOf, writeKcidb, type KcidbDocument, type KcidbTest } from "./kcidb.ts";
 
-const schemaFile = join(repoRoot, "..", "shared", "kcidb", "schema-v5.3.json");
+const schemaFile = join(repoRoot, "test", "fixtures", "kcidb", "schema-v5.3.json");
 const fixtures = join(repoRoot, "test", "fixtures", "kcidb");
 // ajv-formats is CommonJS: its default export arrives wrapped under ESM.
 const addFormats = ((addFormatsModule as unknown as { default?: typeof addFormatsModule }).default ?? addFormatsModule) as unknown as (a: Ajv) => Ajv;

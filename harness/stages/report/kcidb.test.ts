@@ -8,7 +8,7 @@ import addFormatsModule from "ajv-formats";
 import { repoRoot } from "../../lib/paths.ts";
 import { kcidbForRunFolder, kcidbOf, kcidbOptionsFrom, patchsetHash, treeNameOf, writeKcidb, type KcidbDocument, type KcidbTest } from "./kcidb.ts";
 
-const schemaFile = join(repoRoot, "test", "fixtures", "kcidb", "schema-v5.3.json");
+const schemaFile = join(repoRoot, "test", "fixtures", "kcidb-schema", "schema-v5.3.json");
 const fixtures = join(repoRoot, "test", "fixtures", "kcidb");
 // ajv-formats is CommonJS: its default export arrives wrapped under ESM.
 const addFormats = ((addFormatsModule as unknown as { default?: typeof addFormatsModule }).default ?? addFormatsModule) as unknown as (a: Ajv) => Ajv;
@@ -29,7 +29,7 @@ const byPath = (doc: KcidbDocument) => new Map(doc.tests.map((t) => [t.path, t] 
 
 describe("kcidb.json", () => {
   it("the validator knows the schema: the shared minimal document passes, a broken one does not", () => {
-    const minimal = JSON.parse(readFileSync(join(repoRoot, "..", "shared", "kcidb", "minimal-valid.json"), "utf8"));
+    const minimal = JSON.parse(readFileSync(join(repoRoot, "test", "fixtures", "kcidb-schema", "minimal-valid.json"), "utf8"));
     expect(valid(minimal)).toEqual([]);
     expect(valid({ ...minimal, tests: [{ ...minimal.tests[0], path: "a/b", status: "pass" }] }).length).toBeGreaterThan(0);
   });

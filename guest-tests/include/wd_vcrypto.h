@@ -192,6 +192,44 @@ static inline void wd_vc_close(struct wd_vc *q)
 }
 
 /*
+ * Map the doorbell page and the ring + data area, and take the ring as it is (the kernel zeroes it
+ * at every reset). Returns 0 or -errno.
+ */
+static inline int wd_vc_map(struct wd_vc *q)
+{
+	q->mmio = mmap(NULL, q->info.notify_size, PROT_READ | PROT_WRITE, MAP_SHARED, q->fd,
+		       UACCE_QFRT_MMIO * getpagesize());
+	if (q->mmio == MAP_FAILED)
+		return -errno;
+	q->dus = mmap(NULL, q->info.ring_size + q->info.data_size, PROT_READ | PROT_WRITE,
+		      MAP_SHARED, q->fd, UACCE_QFRT_DUS * getpagesize());
+	if (q->dus == MAP_FAILED)
+		return -errno;
+
+	q->desc = (struct vring_desc *)(q->dus + q->info.ring_offset);
+	q->avail = (struct vring_avail *)(q->dus + q->info.avail_offset);
+	q->used = (struct vring_used *)(q->dus + q->info.used_offset);
+	q->data = q->dus + q->info.data_offset;
+	q->avail_idx = q->avail->idx;
+	q->last_used = q->used->idx;
+	q->event_idx = !!(q->info.features & (1ULL << VIRTIO_RING_F_EVENT_IDX));
+	/* No interrupts: this process polls (the kernel gave the queue no vector either) */
+	if (!q->event_idx)
+		q->avail->flags = VRING_AVAIL_F_NO_INTERRUPT;
+	return 0;
+}
+
+/*
+ * After the kernel revoked the mappings of a queue it reset (PUT_Q, a suspend and resume): unmap
+ * and map both regions again. Returns 0 or -errno (EIO while the device has no queues).
+ */
+static inline int wd_vc_remap(struct wd_vc *q)
+{
+	wd_vc_unmap(q);
+	return wd_vc_map(q);
+}
+
+/*
  * Open the device (name NULL: the first one found), read the layout, map the doorbell page and
  * the ring + data area, START_Q. Returns 0 or -errno (-EBUSY: another process holds the queue).
  */
@@ -215,27 +253,13 @@ static inline int wd_vc_open(struct wd_vc *q, const char *name)
 		return -errno;
 	if (ioctl(q->fd, VCRYPTO_UACCE_CMD_INFO, &q->info) < 0)
 		goto fail;
-	q->mmio = mmap(NULL, q->info.notify_size, PROT_READ | PROT_WRITE, MAP_SHARED, q->fd,
-		       UACCE_QFRT_MMIO * getpagesize());
-	if (q->mmio == MAP_FAILED)
+	ret = wd_vc_map(q);
+	if (ret) {
+		errno = -ret;
 		goto fail;
-	q->dus = mmap(NULL, q->info.ring_size + q->info.data_size, PROT_READ | PROT_WRITE,
-		      MAP_SHARED, q->fd, UACCE_QFRT_DUS * getpagesize());
-	if (q->dus == MAP_FAILED)
-		goto fail;
+	}
 	if (ioctl(q->fd, UACCE_CMD_START_Q) < 0)
 		goto fail;
-
-	q->desc = (struct vring_desc *)(q->dus + q->info.ring_offset);
-	q->avail = (struct vring_avail *)(q->dus + q->info.avail_offset);
-	q->used = (struct vring_used *)(q->dus + q->info.used_offset);
-	q->data = q->dus + q->info.data_offset;
-	q->avail_idx = q->avail->idx;
-	q->last_used = q->used->idx;
-	q->event_idx = !!(q->info.features & (1ULL << VIRTIO_RING_F_EVENT_IDX));
-	/* No interrupts: this process polls (the kernel gave the queue no vector either) */
-	if (!q->event_idx)
-		q->avail->flags = VRING_AVAIL_F_NO_INTERRUPT;
 	q->out_off = 0;
 	q->in_off = (uint32_t)(q->info.data_size / 2);
 	q->max_len = q->in_off - WD_VC_HDR_LEN - WD_VC_IV_LEN;
@@ -271,26 +295,16 @@ static inline int wd_vc_destroy_session(struct wd_vc *q, uint64_t sid)
 }
 
 /*
- * Put one request on the ring: descriptor 0 = [out_iova, out_len), descriptor 1 =
- * [in_iova, in_len) (device-writable), publish the avail index, ring the doorbell.
- * The IOVAs are normally inside the data area (wd_vc_cipher); any value can be given.
+ * Publish the chain that starts at descriptor head: the avail entry, the index, the doorbell.
+ * used_event is set far away when EVENT_IDX is on, so the device never interrupts.
  */
-static inline void wd_vc_submit_raw(struct wd_vc *q, uint64_t out_iova, uint32_t out_len,
-				    uint64_t in_iova, uint32_t in_len)
+static inline void wd_vc_publish(struct wd_vc *q, uint16_t head)
 {
 	uint16_t num = (uint16_t)q->info.ring_num;
 
-	q->desc[0].addr = out_iova;
-	q->desc[0].len = out_len;
-	q->desc[0].flags = VRING_DESC_F_NEXT;
-	q->desc[0].next = 1;
-	q->desc[1].addr = in_iova;
-	q->desc[1].len = in_len;
-	q->desc[1].flags = VRING_DESC_F_WRITE;
-	q->desc[1].next = 0;
-	q->avail->ring[q->avail_idx % num] = 0;
+	q->avail->ring[q->avail_idx % num] = head;
 	q->avail_idx++;
-	if (q->event_idx)	/* used_event far away: the device never interrupts */
+	if (q->event_idx)
 		q->avail->ring[num] = (uint16_t)(q->avail_idx + 0x8000);
 	/* descriptors and ring entry visible to the device before the index */
 	wd_dma_wmb();
@@ -300,28 +314,45 @@ static inline void wd_vc_submit_raw(struct wd_vc *q, uint64_t out_iova, uint32_t
 	*(volatile uint16_t *)(q->mmio + q->info.notify_offset) = q->info.queue_index;
 }
 
+/* A request in descriptors head and head + 1: [out_iova, out_len), then [in_iova, in_len) written */
+static inline void wd_vc_post(struct wd_vc *q, uint16_t head, uint64_t out_iova, uint32_t out_len,
+			      uint64_t in_iova, uint32_t in_len)
+{
+	q->desc[head].addr = out_iova;
+	q->desc[head].len = out_len;
+	q->desc[head].flags = VRING_DESC_F_NEXT;
+	q->desc[head].next = (uint16_t)(head + 1);
+	q->desc[head + 1].addr = in_iova;
+	q->desc[head + 1].len = in_len;
+	q->desc[head + 1].flags = VRING_DESC_F_WRITE;
+	q->desc[head + 1].next = 0;
+	wd_vc_publish(q, head);
+}
+
+/*
+ * Put one request on the ring: descriptor 0 = [out_iova, out_len), descriptor 1 =
+ * [in_iova, in_len) (device-writable), publish the avail index, ring the doorbell.
+ * The IOVAs are normally inside the data area (wd_vc_cipher); any value can be given.
+ */
+static inline void wd_vc_submit_raw(struct wd_vc *q, uint64_t out_iova, uint32_t out_len,
+				    uint64_t in_iova, uint32_t in_len)
+{
+	wd_vc_post(q, 0, out_iova, out_len, in_iova, in_len);
+}
+
 /*
  * Put a chain of n descriptors (the flags NEXT and the next indexes are set here) on the ring as
  * one request, publish it and ring the doorbell. Any address can be given.
  */
 static inline void wd_vc_submit_descs(struct wd_vc *q, const struct vring_desc *d, unsigned int n)
 {
-	uint16_t num = (uint16_t)q->info.ring_num;
-
 	for (unsigned int i = 0; i < n; i++) {
 		q->desc[i] = d[i];
 		q->desc[i].flags = (uint16_t)((d[i].flags & VRING_DESC_F_WRITE) |
 					      (i + 1 < n ? VRING_DESC_F_NEXT : 0));
 		q->desc[i].next = (uint16_t)(i + 1 < n ? i + 1 : 0);
 	}
-	q->avail->ring[q->avail_idx % num] = 0;
-	q->avail_idx++;
-	if (q->event_idx)
-		q->avail->ring[num] = (uint16_t)(q->avail_idx + 0x8000);
-	wd_dma_wmb();
-	*(volatile uint16_t *)&q->avail->idx = q->avail_idx;
-	wd_dma_mb();
-	*(volatile uint16_t *)(q->mmio + q->info.notify_offset) = q->info.queue_index;
+	wd_vc_publish(q, 0);
 }
 
 /* The PCI requester ID (bus << 8 | devfn) of the device behind /sys/class/uacce/<name>, or -1 */
@@ -344,8 +375,11 @@ static inline int wd_vc_rid(const char *name)
 	return (int)((bus << 8) | (dev << 3) | fn);
 }
 
-/* Wait for the next used entry. Returns the written length, or -ETIMEDOUT. */
-static inline int64_t wd_vc_poll(struct wd_vc *q, int64_t timeout_ns)
+/*
+ * Wait for the next used entry. Returns the written length, or -ETIMEDOUT; the head of the chain
+ * it completes in *id if given.
+ */
+static inline int64_t wd_vc_poll_id(struct wd_vc *q, int64_t timeout_ns, uint32_t *id)
 {
 	uint16_t num = (uint16_t)q->info.ring_num;
 	int64_t deadline = 0;
@@ -364,17 +398,25 @@ static inline int64_t wd_vc_poll(struct wd_vc *q, int64_t timeout_ns)
 	/* the used entry and the data after the index */
 	wd_dma_rmb();
 	len = q->used->ring[q->last_used % num].len;
+	if (id)
+		*id = q->used->ring[q->last_used % num].id;
 	q->last_used++;
 	return len;
 }
 
-/* Build a request in the data area (header, IV, source; status byte preset). 0 or -EINVAL. */
-static inline int wd_vc_prepare(struct wd_vc *q, uint64_t sid, int encrypt, const uint8_t *iv,
-				const uint8_t *src, uint32_t len)
+static inline int64_t wd_vc_poll(struct wd_vc *q, int64_t timeout_ns)
 {
-	struct virtio_crypto_op_data_req *req = (void *)(q->data + q->out_off);
+	return wd_vc_poll_id(q, timeout_ns, NULL);
+}
 
-	if (len > q->max_len || !len || len % 16)
+/* Build a request at offset out of the data area, its answer to come at offset in. 0 or -EINVAL. */
+static inline int wd_vc_prepare_at(struct wd_vc *q, uint32_t out, uint32_t in, uint32_t max_len,
+				   uint64_t sid, int encrypt, const uint8_t *iv, const uint8_t *src,
+				   uint32_t len)
+{
+	struct virtio_crypto_op_data_req *req = (void *)(q->data + out);
+
+	if (len > max_len || !len || len % 16)
 		return -EINVAL;
 	memset(req, 0, sizeof(*req));
 	req->header.opcode = encrypt ? VIRTIO_CRYPTO_CIPHER_ENCRYPT : VIRTIO_CRYPTO_CIPHER_DECRYPT;
@@ -384,10 +426,17 @@ static inline int wd_vc_prepare(struct wd_vc *q, uint64_t sid, int encrypt, cons
 	req->u.sym_req.u.cipher.para.iv_len = WD_VC_IV_LEN;
 	req->u.sym_req.u.cipher.para.src_data_len = len;
 	req->u.sym_req.u.cipher.para.dst_data_len = len;
-	memcpy(q->data + q->out_off + WD_VC_HDR_LEN, iv, WD_VC_IV_LEN);
-	memcpy(q->data + q->out_off + WD_VC_HDR_LEN + WD_VC_IV_LEN, src, len);
-	q->data[q->in_off + len] = 0xff;	/* status, written by the device */
+	memcpy(q->data + out + WD_VC_HDR_LEN, iv, WD_VC_IV_LEN);
+	memcpy(q->data + out + WD_VC_HDR_LEN + WD_VC_IV_LEN, src, len);
+	q->data[in + len] = 0xff;	/* status, written by the device */
 	return 0;
+}
+
+/* Build a request in the data area (header, IV, source; status byte preset). 0 or -EINVAL. */
+static inline int wd_vc_prepare(struct wd_vc *q, uint64_t sid, int encrypt, const uint8_t *iv,
+				const uint8_t *src, uint32_t len)
+{
+	return wd_vc_prepare_at(q, q->out_off, q->in_off, q->max_len, sid, encrypt, iv, src, len);
 }
 
 /* Build the request in the data area and submit it. Returns 0 or -EINVAL. */
@@ -400,6 +449,42 @@ static inline int wd_vc_submit(struct wd_vc *q, uint64_t sid, int encrypt, const
 		return ret;
 	wd_vc_submit_raw(q, q->info.data_iova + q->out_off, WD_VC_HDR_LEN + WD_VC_IV_LEN + len,
 			 q->info.data_iova + q->in_off, len + 1);
+	return 0;
+}
+
+/*
+ * Several requests in flight: slot k (< WD_VC_SLOTS) uses descriptors 2k and 2k + 1, builds its
+ * request at out_off + k * stride of the data area and gets its answer at in_off + k * stride
+ * (wd_vc_slot_out()); the used entry's id is 2k.
+ */
+#define WD_VC_SLOTS 8
+
+static inline uint32_t wd_vc_slot_stride(const struct wd_vc *q)
+{
+	return (q->in_off / WD_VC_SLOTS) & ~63u;
+}
+
+/* Where slot k's answer (len bytes, then the status byte) is written */
+static inline uint8_t *wd_vc_slot_out(struct wd_vc *q, unsigned int k)
+{
+	return q->data + q->in_off + k * wd_vc_slot_stride(q);
+}
+
+static inline int wd_vc_submit_slot(struct wd_vc *q, unsigned int k, uint64_t sid, int encrypt,
+				    const uint8_t *iv, const uint8_t *src, uint32_t len)
+{
+	uint32_t stride = wd_vc_slot_stride(q);
+	uint32_t out = q->out_off + k * stride, in = q->in_off + k * stride;
+	int ret;
+
+	if (k >= WD_VC_SLOTS || 2 * WD_VC_SLOTS > q->info.ring_num)
+		return -EINVAL;
+	ret = wd_vc_prepare_at(q, out, in, stride - WD_VC_HDR_LEN - WD_VC_IV_LEN, sid, encrypt, iv,
+			       src, len);
+	if (ret)
+		return ret;
+	wd_vc_post(q, (uint16_t)(2 * k), q->info.data_iova + out,
+		   WD_VC_HDR_LEN + WD_VC_IV_LEN + len, q->info.data_iova + in, len + 1);
 	return 0;
 }
 

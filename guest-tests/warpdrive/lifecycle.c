@@ -3,8 +3,9 @@
  * The uacce device of the user-mode virtio-crypto device: sysfs attributes as documented, open,
  * VCRYPTO_UACCE_CMD_INFO, mmap of both regions, START_Q, one request, PUT_Q, close; EBUSY for a
  * second opener; available_instances 1, then 0 while held; INFO hands out no IOVA but the data
- * area's; after PUT_Q the mappings are revoked (SIGBUS on touch); a holder killed with SIGKILL
- * gives the queue back, clean (ring indexes at 0), and the next process can use it.
+ * area's; after PUT_Q the mappings are revoked (SIGBUS on touch), and mapped again with START_Q
+ * the queue works; a holder killed with SIGKILL gives the queue back, clean (ring indexes at 0),
+ * and the next process can use it.
  */
 #include <setjmp.h>
 #include <signal.h>
@@ -13,31 +14,7 @@
 
 #include "wdh_tap.h"
 #include "wd_vcrypto.h"
-
-static sigjmp_buf touch_env;
-
-static void on_sigbus(int sig)
-{
-	siglongjmp(touch_env, sig);
-}
-
-/* 1 when reading (or writing a zero to) *p raises SIGBUS */
-static int touch_faults(volatile void *p, int write)
-{
-	struct sigaction sa = { .sa_handler = on_sigbus }, old;
-	int sig;
-
-	sigaction(SIGBUS, &sa, &old);
-	sig = sigsetjmp(touch_env, 1);
-	if (!sig) {
-		if (write)
-			*(volatile uint16_t *)p = 0xffff;
-		else
-			(void)*(volatile uint8_t *)p;
-	}
-	sigaction(SIGBUS, &old, NULL);
-	return sig == SIGBUS;
-}
+#include "wd_touch.h"
 
 static int attr_is(const char *name, const char *attr, const char *want)
 {
@@ -63,7 +40,7 @@ int main(void)
 	pid_t pid;
 
 	wd_vc_require();
-	wdh_plan(29);
+	wdh_plan(30);
 	ret = wd_vc_find(name, sizeof(name));
 	if (!wdh_ok(ret == 0, "a uacce device with api %s", VCRYPTO_UACCE_API)) {
 		wdh_diag("%s", strerror(-ret));
@@ -133,6 +110,10 @@ int main(void)
 	wdh_ok(ioctl(q.fd, UACCE_CMD_PUT_Q) == 0, "PUT_Q");
 	wdh_ok(touch_faults(q.dus + q.info.data_offset, 0), "after PUT_Q the data area is revoked (SIGBUS on read)");
 	wdh_ok(touch_faults((void *)q.mmio, 1), "after PUT_Q the doorbell page is revoked (SIGBUS on write)");
+	/* what the documentation promises: map both regions again, START_Q, and the queue works */
+	ret = wd_vc_remap(&q);
+	wdh_ok(ret == 0 && ioctl(q.fd, UACCE_CMD_START_Q) == 0 && wd_vc_known_answer(&q),
+	       "after PUT_Q: mapped again (%s), START_Q, a known answer", ret ? strerror(-ret) : "ok");
 	wd_vc_close(&q);
 	wdh_ok(attr_is(name, "available_instances", "1"), "available_instances 1 after close");
 

@@ -11,33 +11,9 @@
 
 #include "wdh_tap.h"
 #include "wd_vcrypto.h"
+#include "wd_touch.h"
 
 #define DRV "/sys/bus/virtio/drivers/virtio_crypto"
-
-static sigjmp_buf touch_env;
-
-static void on_sigbus(int sig)
-{
-	siglongjmp(touch_env, sig);
-}
-
-/* 1 when reading (or writing to) *p raises SIGBUS */
-static int touch_faults(volatile void *p, int write)
-{
-	struct sigaction sa = { .sa_handler = on_sigbus }, old;
-	int sig;
-
-	sigaction(SIGBUS, &sa, &old);
-	sig = sigsetjmp(touch_env, 1);
-	if (!sig) {
-		if (write)
-			*(volatile uint16_t *)p = 0xffff;
-		else
-			(void)*(volatile uint8_t *)p;
-	}
-	sigaction(SIGBUS, &old, NULL);
-	return sig == SIGBUS;
-}
 
 static int write_str(const char *path, const char *s)
 {

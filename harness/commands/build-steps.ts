@@ -20,11 +20,17 @@ import { executorFor } from "../executors/index.ts";
 import type { Context, Step } from "./context.ts";
 import { keepKernel } from "./artifacts.ts";
 
-/** One build dir per tree: a tree the harness extracted (also when given with --tree) has a named one. */
-export function buildDirFor(treePath: string, arch: string): string {
+/**
+ * One build dir per tree and configuration: a tree the harness extracted (also when given with --tree) has
+ * a named one. The configuration is the Kconfig base and the fragments' names in order (not their contents:
+ * editing a fragment rebuilds incrementally), so that profiles with different instrumentation (default,
+ * debug with KASAN, debug-kcsan) each keep a warm build dir instead of rebuilding everything in turn.
+ */
+export function buildDirFor(treePath: string, arch: string, base: string, fragments: string[]): string {
   const name = basename(treePath);
   const managed = dirname(treePath) === cacheDir("trees");
-  return cacheDir("builds", pathSafe(managed ? `${name}-${arch}` : `local-${name}-${shortHash(treePath)}-${arch}`));
+  const config = shortHash([base, ...fragments.map((f) => basename(f, ".config"))].join("\n")).slice(0, 8);
+  return cacheDir("builds", pathSafe(managed ? `${name}-${arch}-${config}` : `local-${name}-${shortHash(treePath)}-${arch}-${config}`));
 }
 
 export const buildSteps: Step[] = [
@@ -69,7 +75,7 @@ export const buildSteps: Step[] = [
       );
       const r = await prepareTree(job.tree, { ...ctx.deps, progress });
       ctx.tree = r.output;
-      if (r.output) ctx.buildDir = buildDirFor(r.output.path, toolchain.arch);
+      if (r.output) ctx.buildDir = buildDirFor(r.output.path, toolchain.arch, job.profile.kconfig.base, job.fragments);
       if (r.output) run.set("tree", { description: r.output.description, path: r.output.path, baseCommit: r.output.baseCommit, kernelVersion: r.output.kernelVersion, ...(r.output.fetchArgv.length ? { fetchArgv: r.output.fetchArgv } : {}) });
       return r;
     },

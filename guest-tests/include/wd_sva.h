@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
  * wd_sva.h - user-side driver for the data queues of a PASID-capable virtio-crypto device shared
- * by processes through uacce with SVA (<misc/uacce/virtio_crypto.h>, api "virtio_crypto_sva_v1").
+ * by processes through uacce with SVA (<misc/uacce/virtio_crypto_sva.h>, api "virtio_crypto_sva_v1").
  *
  *	struct wd_sva q;
  *	wd_sva_open(&q, NULL, 0);               // first SVA device: open (binds this mm's PASID and
@@ -54,8 +54,8 @@
 #include "wd_afalg.h"
 #include "wdh_tap.h"
 
-#if __has_include(<misc/uacce/virtio_crypto.h>)
-#include <misc/uacce/virtio_crypto.h>	/* on 6.12 + warpdrive-virtio: the other ABI, no SVA */
+#if __has_include(<misc/uacce/virtio_crypto_sva.h>)
+#include <misc/uacce/virtio_crypto_sva.h>
 #endif
 #ifdef VIRTIO_CRYPTO_SVA_CMD_INFO
 #define WD_SVA_KERNEL_HAS_ABI 1
@@ -249,7 +249,7 @@ static inline int wd_sva_find(char *name, size_t len)
 static inline void wd_sva_require(void)
 {
 	if (!WD_SVA_KERNEL_HAS_ABI)
-		wdh_skip_all("the kernel has no <misc/uacce/virtio_crypto.h> SVA ABI (virtio_crypto_sva_v1)");
+		wdh_skip_all("the kernel has no <misc/uacce/virtio_crypto_sva.h> SVA ABI (virtio_crypto_sva_v1)");
 }
 
 /* ---- memory the device may touch ---- */

@@ -4,6 +4,7 @@
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { resolveJob, type Overrides } from "../config/resolve.ts";
+import { executorFor } from "../executors/index.ts";
 import { realDeps } from "../lib/deps.ts";
 import { ExitCode, UsageError } from "../lib/errors.ts";
 import { createRunFolder, type RunFolder } from "../lib/run-folder.ts";
@@ -89,6 +90,8 @@ export async function runBisectCommand(
         bad,
         hunt: options.hunt,
         runs: options.runs,
+        // a lab runs the repeats of a point at once; the local QEMU one after another
+        parallel: executorFor(job.machine.executor).concurrent,
         infraRetries: options.infraRetries,
         compareSignatures: options.compareSignatures,
         logFile: run.file("git-bisect.log"),
@@ -175,7 +178,7 @@ export async function runBisectStep(
     const judgement = await judgePoint(
       (attempt) =>
         evaluatePoint({ job, treeDir, hunt: options.hunt, runsDir: run.file("runs"), label: `${head.slice(0, 10)}-run${attempt}`, signal, renderer }),
-      { hunt: options.hunt, hunted: options.signature, runs: options.runs, infraRetries: options.infraRetries, signal },
+      { hunt: options.hunt, hunted: options.signature, runs: options.runs, parallel: executorFor(job.machine.executor).concurrent, infraRetries: options.infraRetries, signal },
     );
     const summary = { commit: head, verdict: judgement.verdict, reason: judgement.reason, confidence: judgement.confidence, outcomes: judgement.outcomes };
     writeFileSync(run.file("results.json"), JSON.stringify(summary, null, 2) + "\n");

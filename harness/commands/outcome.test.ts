@@ -53,6 +53,7 @@ interface Script {
 function fakeExecutor(script: Script): Executor {
   return {
     name: "fake",
+    concurrent: false,
     requiredTools: () => [],
     run: async (job: GuestJob) => {
       // Refuse anything it was not told: another machine, other tests, other kernel parameters.

@@ -50,6 +50,11 @@ export interface GuestRun {
 
 export interface Executor {
   readonly name: string;
+  /**
+   * Guests of this executor run on machines of their own (a lab's boards or dispatchers), so repeats of one
+   * point can run at once; the local QEMU shares the build host's cores and runs one guest at a time.
+   */
+  readonly concurrent: boolean;
   /** Host tools this executor needs for this machine (the host stage checks them with the build's). */
   requiredTools(machine: MachineDef): string[];
   /**

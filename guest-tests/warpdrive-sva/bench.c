@@ -14,10 +14,8 @@
  * "cbc(aes)", the kernel's best synchronous (software) implementation: the diagnostic says which.
  * Figures go out as "# metric: <name> <value> <unit>" lines (results.json).
  */
-#include <pthread.h>
-#include <sys/resource.h>
-
 #include "sva_test.h"
+#include "wd_bench.h"
 
 #define NSIZES 3
 #define DEPTH 8
@@ -35,39 +33,11 @@ static uint8_t iv[16];
 static uint8_t *src, *ref, *dst[DEPTH];	/* pinned */
 static int64_t lat[MAX_N];
 
-struct figures {
-	double req_per_s, p50_us, p99_us, cpu_us;
-};
-
-static int cmp64(const void *a, const void *b)
+/* The configuration of size si, for wd_bench.h */
+static struct wd_bench bench_of(int si)
 {
-	int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
-
-	return x < y ? -1 : x > y;
-}
-
-static int64_t cpu_ns(void)
-{
-	struct rusage ru;
-
-	getrusage(RUSAGE_SELF, &ru);
-	return (ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) * 1000000000LL +
-	       (ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) * 1000LL;
-}
-
-static void summarize(const char *path, int qd, int si, unsigned int n, int64_t wall, int64_t cpu,
-		      struct figures *f)
-{
-	qsort(lat, n, sizeof(lat[0]), cmp64);
-	f->req_per_s = n * 1e9 / (double)wall;
-	f->p50_us = lat[n / 2] / 1e3;
-	f->p99_us = lat[(n * 99) / 100] / 1e3;
-	f->cpu_us = cpu / 1e3 / n;
-	printf("# metric: %s.qd%d.%s.req_per_s %.0f req/s\n", path, qd, size_name[si], f->req_per_s);
-	printf("# metric: %s.qd%d.%s.p50_us %.1f us\n", path, qd, size_name[si], f->p50_us);
-	printf("# metric: %s.qd%d.%s.p99_us %.1f us\n", path, qd, size_name[si], f->p99_us);
-	printf("# metric: %s.qd%d.%s.cpu_us_per_req %.1f us\n", path, qd, size_name[si], f->cpu_us);
-	fflush(stdout);
+	return (struct wd_bench){ .iv = iv, .src = src, .ref = ref, .len = sizes[si],
+				  .size = size_name[si], .lat = lat };
 }
 
 /* ---- SVA ---- */
@@ -135,100 +105,24 @@ static unsigned int sva_qd8(struct wd_sva *q, uint64_t sid, int si, unsigned int
 	return bad;
 }
 
-static unsigned int sva_run(struct wd_sva *q, uint64_t sid, int qd, int si, struct figures *f)
+static unsigned int sva_run(struct wd_sva *q, uint64_t sid, int qd, int si, struct wd_bench_figures *f)
 {
+	struct wd_bench b = bench_of(si);
 	unsigned int n = counts[si], bad;
 	int64_t t0, c0;
 
 	if (qd == 1) {
 		sva_qd1(q, sid, si, warmups[si]);
 		t0 = wd_sva_now_ns();
-		c0 = cpu_ns();
+		c0 = wd_bench_cpu_ns();
 		bad = sva_qd1(q, sid, si, n);
 	} else {
 		sva_qd8(q, sid, si, warmups[si]);
 		t0 = wd_sva_now_ns();
-		c0 = cpu_ns();
+		c0 = wd_bench_cpu_ns();
 		bad = sva_qd8(q, sid, si, n);
 	}
-	summarize("sva", qd, si, n, wd_sva_now_ns() - t0, cpu_ns() - c0, f);
-	return bad;
-}
-
-/* ---- AF_ALG ---- */
-
-struct afalg_thread {
-	pthread_t th;
-	int op;
-	int si;
-	unsigned int n, first, bad;
-	uint8_t *out;
-};
-
-static unsigned int afalg_loop(int op, int si, unsigned int n, unsigned int first, uint8_t *out)
-{
-	struct wd_afalg a = { .tfm = -1, .op = op };
-	uint32_t len = sizes[si];
-	unsigned int bad = 0;
-
-	for (unsigned int i = 0; i < n; i++) {
-		int64_t s;
-
-		memset(out, 0, len);
-		s = wd_sva_now_ns();
-		if (wd_afalg_cipher(&a, 1, iv, src, out, len))
-			bad++;
-		if (first != ~0u && first + i < MAX_N)
-			lat[first + i] = wd_sva_now_ns() - s;
-		if (memcmp(out, ref, len))
-			bad++;
-	}
-	return bad;
-}
-
-static void *afalg_thread_fn(void *arg)
-{
-	struct afalg_thread *t = arg;
-
-	t->bad = afalg_loop(t->op, t->si, t->n, t->first, t->out);
-	return NULL;
-}
-
-static unsigned int afalg_run(struct wd_afalg *a, int qd, int si, struct figures *f)
-{
-	unsigned int n = counts[si], bad = 0;
-	struct afalg_thread t[DEPTH];
-	int64_t t0, c0;
-
-	if (qd == 1) {
-		afalg_loop(a->op, si, warmups[si], ~0u, dst[0]);
-		t0 = wd_sva_now_ns();
-		c0 = cpu_ns();
-		bad = afalg_loop(a->op, si, n, 0, dst[0]);
-		summarize("af_alg", qd, si, n, wd_sva_now_ns() - t0, cpu_ns() - c0, f);
-		return bad;
-	}
-	for (int k = 0; k < DEPTH; k++) {
-		t[k].op = accept(a->tfm, NULL, 0);
-		if (t[k].op < 0)
-			return n;
-		t[k].si = si;
-		t[k].out = dst[k];
-		afalg_loop(t[k].op, si, (warmups[si] + DEPTH - 1) / DEPTH, ~0u, dst[k]);
-	}
-	t0 = wd_sva_now_ns();
-	c0 = cpu_ns();
-	for (int k = 0; k < DEPTH; k++) {
-		t[k].n = n / DEPTH;
-		t[k].first = (unsigned int)k * (n / DEPTH);
-		pthread_create(&t[k].th, NULL, afalg_thread_fn, &t[k]);
-	}
-	for (int k = 0; k < DEPTH; k++) {
-		pthread_join(t[k].th, NULL);
-		bad += t[k].bad;
-		close(t[k].op);
-	}
-	summarize("af_alg", qd, si, (n / DEPTH) * DEPTH, wd_sva_now_ns() - t0, cpu_ns() - c0, f);
+	wd_bench_summarize("sva", qd, &b, n, wd_sva_now_ns() - t0, wd_bench_cpu_ns() - c0, f);
 	return bad;
 }
 
@@ -350,7 +244,7 @@ static int procs_run(const char *name, int k)
 
 int main(void)
 {
-	struct figures sv[2][NSIZES], af[2][NSIZES];
+	struct wd_bench_figures sv[2][NSIZES], af[2][NSIZES];
 	char which[160] = "", name[64];
 	struct wd_afalg a;
 	struct wd_sva q;
@@ -400,7 +294,9 @@ int main(void)
 		}
 		ret = wd_afalg_cipher(&a, 1, iv, src, ref, len);
 		for (int qd = 1, x = 0; qd <= DEPTH; qd *= DEPTH, x++) {
-			unsigned int bad = ret ? 1 : afalg_run(&a, qd, si, &af[x][si]);
+			struct wd_bench b = bench_of(si);
+			unsigned int bad = ret ? 1 : wd_bench_afalg(&a, &b, qd, warmups[si], counts[si], dst,
+								    &af[x][si]);
 
 			wdh_ok(!bad, "AF_ALG %s, %d in flight: %u requests, all correct (%u bad)",
 			       size_name[si], qd, counts[si], bad);

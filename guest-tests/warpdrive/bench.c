@@ -22,12 +22,11 @@
  * Test points: every result of every configuration correct; the user queue's p50 at least 3x
  * lower than AF_ALG's at 64 B one at a time, and lower at 4 KiB.
  */
-#include <pthread.h>
 #include <stdlib.h>
-#include <sys/resource.h>
 
 #include "wdh_tap.h"
 #include "wd_afalg.h"
+#include "wd_bench.h"
 #include "wd_vcrypto.h"
 
 #define NSIZES 2
@@ -48,58 +47,23 @@ static uint8_t src[4096], ref[4096], iv[16];
 static uint8_t dst[DEPTH][4096];
 static int64_t lat[MAX_N];
 
-struct figures {
-	double req_per_s, p50_us, p99_us, cpu_us;
-};
-
-static int cmp64(const void *a, const void *b)
-{
-	int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
-
-	return x < y ? -1 : x > y;
-}
-
-static int64_t cpu_ns(void)
-{
-	struct rusage ru;
-
-	getrusage(RUSAGE_SELF, &ru);
-	return (ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) * 1000000000LL +
-	       (ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) * 1000LL;
-}
-
-static void summarize(const char *path, int qd, int si, unsigned int n, int64_t wall, int64_t cpu,
-		      struct figures *f)
-{
-	qsort(lat, n, sizeof(lat[0]), cmp64);
-	f->req_per_s = n * 1e9 / (double)wall;
-	f->p50_us = lat[n / 2] / 1e3;
-	f->p99_us = lat[(n * 99) / 100] / 1e3;
-	f->cpu_us = cpu / 1e3 / n;
-	printf("# metric: %s.qd%d.%s.req_per_s %.0f req/s\n", path, qd, size_name[si], f->req_per_s);
-	printf("# metric: %s.qd%d.%s.p50_us %.1f us\n", path, qd, size_name[si], f->p50_us);
-	printf("# metric: %s.qd%d.%s.p99_us %.1f us\n", path, qd, size_name[si], f->p99_us);
-	printf("# metric: %s.qd%d.%s.cpu_us_per_req %.1f us\n", path, qd, size_name[si], f->cpu_us);
-	fflush(stdout);
-}
-
 /* ---- the user queue ---- */
 
-static unsigned int uq_qd1(struct wd_vc *q, uint64_t sid, int si, unsigned int n, int timed)
+static unsigned int uq_qd1(struct wd_vc *q, uint64_t sid, const struct wd_bench *b, unsigned int n,
+			   int timed)
 {
-	uint32_t len = sizes[si];
 	unsigned int bad = 0;
 
 	for (unsigned int i = 0; i < n; i++) {
 		int64_t s;
 
-		memset(dst[0], 0, len);
+		memset(dst[0], 0, b->len);
 		s = wd_now_ns();
-		if (wd_vc_cipher(q, sid, 1, iv, src, dst[0], len))
+		if (wd_vc_cipher(q, sid, 1, b->iv, b->src, dst[0], b->len))
 			bad++;
 		if (timed)
-			lat[i] = wd_now_ns() - s;
-		if (memcmp(dst[0], ref, len))
+			b->lat[i] = wd_now_ns() - s;
+		if (memcmp(dst[0], b->ref, b->len))
 			bad++;
 	}
 	return bad;
@@ -109,16 +73,17 @@ static unsigned int uq_qd1(struct wd_vc *q, uint64_t sid, int si, unsigned int n
  * Keep DEPTH requests in flight, one per slot; a completed slot is checked and cleared (its answer
  * and status byte), then refilled. Latency: from its submission to the poll that saw it done.
  */
-static unsigned int uq_qd8(struct wd_vc *q, uint64_t sid, int si, unsigned int n, int timed)
+static unsigned int uq_qd8(struct wd_vc *q, uint64_t sid, const struct wd_bench *b, unsigned int n,
+			   int timed)
 {
-	uint32_t len = sizes[si];
+	uint32_t len = b->len;
 	int64_t start[DEPTH];
 	unsigned int bad = 0, sent = 0, done = 0, inflight = 0;
 
 	for (unsigned int k = 0; k < DEPTH && sent < n; k++, sent++, inflight++) {
 		memset(wd_vc_slot_out(q, k), 0, len + 1);
 		start[k] = wd_now_ns();
-		if (wd_vc_submit_slot(q, k, sid, 1, iv, src, len))
+		if (wd_vc_submit_slot(q, k, sid, 1, b->iv, b->src, len))
 			return n;
 	}
 	while (done < n) {
@@ -130,15 +95,15 @@ static unsigned int uq_qd8(struct wd_vc *q, uint64_t sid, int si, unsigned int n
 		k = id / 2;
 		inflight--;
 		if (timed)
-			lat[done] = wd_now_ns() - start[k];
+			b->lat[done] = wd_now_ns() - start[k];
 		out = wd_vc_slot_out(q, k);
-		if (out[len] != VIRTIO_CRYPTO_OK || memcmp(out, ref, len))
+		if (out[len] != VIRTIO_CRYPTO_OK || memcmp(out, b->ref, len))
 			bad++;
 		done++;
 		if (sent < n) {
 			memset(out, 0, len + 1);
 			start[k] = wd_now_ns();
-			if (wd_vc_submit_slot(q, k, sid, 1, iv, src, len))
+			if (wd_vc_submit_slot(q, k, sid, 1, b->iv, b->src, len))
 				return bad + (n - done);
 			sent++;
 			inflight++;
@@ -147,96 +112,19 @@ static unsigned int uq_qd8(struct wd_vc *q, uint64_t sid, int si, unsigned int n
 	return bad;
 }
 
-static unsigned int uq_run(struct wd_vc *q, uint64_t sid, int qd, int si, struct figures *f)
+static unsigned int uq_run(struct wd_vc *q, uint64_t sid, int qd, const struct wd_bench *b,
+			   unsigned int n, struct wd_bench_figures *f)
 {
-	unsigned int (*loop)(struct wd_vc *, uint64_t, int, unsigned int, int) =
+	unsigned int (*loop)(struct wd_vc *, uint64_t, const struct wd_bench *, unsigned int, int) =
 		qd == 1 ? uq_qd1 : uq_qd8;
-	unsigned int n = counts[si], bad;
+	unsigned int bad;
 	int64_t t0, c0;
 
-	loop(q, sid, si, warmup, 0);
+	loop(q, sid, b, warmup, 0);
 	t0 = wd_now_ns();
-	c0 = cpu_ns();
-	bad = loop(q, sid, si, n, 1);
-	summarize("user_queue", qd, si, n, wd_now_ns() - t0, cpu_ns() - c0, f);
-	return bad;
-}
-
-/* ---- AF_ALG ---- */
-
-struct afalg_thread {
-	pthread_t th;
-	int op;
-	int si;
-	unsigned int n, first, bad;
-	uint8_t *out;
-};
-
-/* first: where this loop's latencies go in lat[], ~0u for none (warm-up) */
-static unsigned int afalg_loop(int op, int si, unsigned int n, unsigned int first, uint8_t *out)
-{
-	struct wd_afalg a = { .tfm = -1, .op = op };
-	uint32_t len = sizes[si];
-	unsigned int bad = 0;
-
-	for (unsigned int i = 0; i < n; i++) {
-		int64_t s;
-
-		memset(out, 0, len);
-		s = wd_now_ns();
-		if (wd_afalg_cipher(&a, 1, iv, src, out, len))
-			bad++;
-		if (first != ~0u)
-			lat[first + i] = wd_now_ns() - s;
-		if (memcmp(out, ref, len))
-			bad++;
-	}
-	return bad;
-}
-
-static void *afalg_thread_fn(void *arg)
-{
-	struct afalg_thread *t = arg;
-
-	t->bad = afalg_loop(t->op, t->si, t->n, t->first, t->out);
-	return NULL;
-}
-
-static unsigned int afalg_run(struct wd_afalg *a, int qd, int si, struct figures *f)
-{
-	unsigned int n = counts[si], bad = 0;
-	struct afalg_thread t[DEPTH];
-	int64_t t0, c0;
-
-	if (qd == 1) {
-		afalg_loop(a->op, si, warmup, ~0u, dst[0]);
-		t0 = wd_now_ns();
-		c0 = cpu_ns();
-		bad = afalg_loop(a->op, si, n, 0, dst[0]);
-		summarize("af_alg", qd, si, n, wd_now_ns() - t0, cpu_ns() - c0, f);
-		return bad;
-	}
-	for (int k = 0; k < DEPTH; k++) {
-		t[k].op = accept(a->tfm, NULL, 0);
-		if (t[k].op < 0)
-			return n;
-		t[k].si = si;
-		t[k].out = dst[k];
-		afalg_loop(t[k].op, si, warmup / DEPTH, ~0u, dst[k]);
-	}
-	t0 = wd_now_ns();
-	c0 = cpu_ns();
-	for (int k = 0; k < DEPTH; k++) {
-		t[k].n = n / DEPTH;
-		t[k].first = (unsigned int)k * (n / DEPTH);
-		pthread_create(&t[k].th, NULL, afalg_thread_fn, &t[k]);
-	}
-	for (int k = 0; k < DEPTH; k++) {
-		pthread_join(t[k].th, NULL);
-		bad += t[k].bad;
-		close(t[k].op);
-	}
-	summarize("af_alg", qd, si, (n / DEPTH) * DEPTH, wd_now_ns() - t0, cpu_ns() - c0, f);
+	c0 = wd_bench_cpu_ns();
+	bad = loop(q, sid, b, n, 1);
+	wd_bench_summarize("user_queue", qd, b, n, wd_now_ns() - t0, wd_bench_cpu_ns() - c0, f);
 	return bad;
 }
 
@@ -281,9 +169,9 @@ static void breakdown(struct wd_vc *q, uint64_t sid, unsigned int len, unsigned 
 		bell[i] = t2 - t1;
 		wait[i] = wd_now_ns() - t2;
 	}
-	qsort(prep, n, sizeof(prep[0]), cmp64);
-	qsort(bell, n, sizeof(bell[0]), cmp64);
-	qsort(wait, n, sizeof(wait[0]), cmp64);
+	qsort(prep, n, sizeof(prep[0]), wd_bench_cmp64);
+	qsort(bell, n, sizeof(bell[0]), wd_bench_cmp64);
+	qsort(wait, n, sizeof(wait[0]), wd_bench_cmp64);
 	printf("# metric: user_queue.qd1.%s.prepare_p50_us %.1f us\n", sz, prep[n / 2] / 1e3);
 	printf("# metric: user_queue.qd1.%s.doorbell_p50_us %.1f us\n", sz, bell[n / 2] / 1e3);
 	printf("# metric: user_queue.qd1.%s.wait_p50_us %.1f us\n", sz, wait[n / 2] / 1e3);
@@ -293,7 +181,8 @@ static void breakdown(struct wd_vc *q, uint64_t sid, unsigned int len, unsigned 
 int main(void)
 {
 	static const int depths[2] = { 1, DEPTH };
-	struct figures uq[2][NSIZES], alg[2][NSIZES];
+	struct wd_bench_figures uq[2][NSIZES], alg[2][NSIZES];
+	uint8_t *dsts[DEPTH];
 	struct wd_afalg a;
 	struct wd_vc q;
 	uint64_t sid = 0;
@@ -305,6 +194,8 @@ int main(void)
 		src[i] = (uint8_t)(i * 31 + 7);
 	for (int i = 0; i < 16; i++)
 		iv[i] = (uint8_t)i;
+	for (int k = 0; k < DEPTH; k++)
+		dsts[k] = dst[k];
 
 	ret = wd_afalg_open(&a, key, sizeof(key));
 	if (ret) {
@@ -321,6 +212,8 @@ int main(void)
 	printf("# metric: user_queue.ring_entries %u entries\n", q.info.ring_num);
 	for (int si = 0; si < NSIZES; si++) {
 		uint32_t len = sizes[si];
+		struct wd_bench b = { .iv = iv, .src = src, .ref = ref, .len = len, .size = size_name[si],
+				      .lat = lat };
 
 		/* the reference: AF_ALG, checked against the SP 800-38A vectors by correctness.c */
 		ret = wd_afalg_cipher(&a, 1, iv, src, ref, len);
@@ -329,11 +222,12 @@ int main(void)
 			return WDH_EXIT_FAIL;
 		}
 		for (int d = 0; d < 2; d++) {
-			unsigned int bad = afalg_run(&a, depths[d], si, &alg[d][si]);
+			unsigned int bad = wd_bench_afalg(&a, &b, depths[d], warmup, counts[si], dsts,
+							  &alg[d][si]);
 
 			wdh_ok(!bad, "AF_ALG %u B, %d in flight: %u requests, %u wrong", len, depths[d],
 			       counts[si], bad);
-			bad = uq_run(&q, sid, depths[d], si, &uq[d][si]);
+			bad = uq_run(&q, sid, depths[d], &b, counts[si], &uq[d][si]);
 			wdh_ok(!bad, "user queue %u B, %d in flight: %u requests, %u wrong", len,
 			       depths[d], counts[si], bad);
 		}
@@ -341,7 +235,7 @@ int main(void)
 	}
 	for (int d = 0; d < 2; d++)
 		for (int si = 0; si < NSIZES; si++) {
-			const struct figures *u = &uq[d][si], *k = &alg[d][si];
+			const struct wd_bench_figures *u = &uq[d][si], *k = &alg[d][si];
 
 			printf("# metric: speedup.qd%d.%s %.2f x\n", depths[d], size_name[si],
 			       u->req_per_s / k->req_per_s);

@@ -46,7 +46,7 @@ static int ctrl_iovas(uint64_t iova[3])
 	    mount("debugfs", DEBUGFS, "debugfs", 0, NULL) && errno != EBUSY)
 		wdh_diag("mount debugfs: %s", strerror(errno));
 	snprintf(path, sizeof(path), DEBUGFS "/virtio_crypto_sva/" WD_SVA_PCI "/ctrl_iovas");
-	if (sva_read_file(path, text, sizeof(text)) < 0) {
+	if (wd_read_file(path, text, sizeof(text)) < 0) {
 		wdh_diag("%s: %s", path, strerror(errno));
 		return 0;
 	}
@@ -124,18 +124,18 @@ int main(void)
 		return WDH_EXIT_FAIL;
 	}
 
-	sva_read_file("/proc/sys/kernel/kptr_restrict", kptr, sizeof(kptr));
-	sva_write_file("/proc/sys/kernel/kptr_restrict", "0");
+	wd_read_file("/proc/sys/kernel/kptr_restrict", kptr, sizeof(kptr));
+	wd_write_file("/proc/sys/kernel/kptr_restrict", "0");
 	banner = kallsyms("_stext");
 	uts = kallsyms("start_kernel");
 	if (kptr[0])
-		sva_write_file("/proc/sys/kernel/kptr_restrict", kptr);
+		wd_write_file("/proc/sys/kernel/kptr_restrict", kptr);
 	wdh_ok(banner && uts, "/proc/kallsyms: _stext 0x%llx, start_kernel 0x%llx",
 	       (unsigned long long)banner, (unsigned long long)uts);
 	n = ctrl_iovas(iova);
 	wdh_ok(n == 3, "debugfs lists the control queue's IOVAs: desc 0x%llx avail 0x%llx used 0x%llx",
 	       (unsigned long long)iova[0], (unsigned long long)iova[1], (unsigned long long)iova[2]);
-	sva_read_file("/proc/version", version0, sizeof(version0));
+	wd_read_file("/proc/version", version0, sizeof(version0));
 
 	stray_rw(&q, sid, buf, "_stext", banner ? banner : 0xffff800080000000ULL);
 	stray_rw(&q, sid, buf, "start_kernel", uts ? uts : 0xffff800080000000ULL);
@@ -143,7 +143,7 @@ int main(void)
 	stray_rw(&q, sid, buf, "the control queue's avail ring at IOVA", iova[1] ? iova[1] : 0xfffff000ULL);
 	stray_rw(&q, sid, buf, "the control queue's used ring at IOVA", iova[2] ? iova[2] : 0xfffff000ULL);
 
-	sva_read_file("/proc/version", version1, sizeof(version1));
+	wd_read_file("/proc/version", version1, sizeof(version1));
 	wdh_ok(version0[0] && !strcmp(version0, version1), "/proc/version unchanged");
 
 	/* The process's own page at the control queue's descriptor IOVA */

@@ -13,6 +13,7 @@
 
 #include "wdh_tap.h"
 #include "wd_sva.h"
+#include "wd_file.h"
 
 /* ---- NIST SP 800-38A F.2.1-F.2.6 ---- */
 
@@ -103,32 +104,6 @@ static inline int sva_read_all(int fd, void *buf, size_t len)
 		len -= (size_t)n;
 	}
 	return 0;
-}
-
-static inline int sva_write_file(const char *path, const char *s)
-{
-	int fd = open(path, O_WRONLY | O_CLOEXEC);
-	ssize_t n;
-
-	if (fd < 0)
-		return -errno;
-	n = write(fd, s, strlen(s));
-	close(fd);
-	return n == (ssize_t)strlen(s) ? 0 : -errno;
-}
-
-static inline ssize_t sva_read_file(const char *path, char *buf, size_t len)
-{
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	ssize_t n, got = 0;
-
-	if (fd < 0)
-		return -errno;
-	while ((size_t)got < len - 1 && (n = read(fd, buf + got, len - 1 - (size_t)got)) > 0)
-		got += n;
-	close(fd);
-	buf[got] = '\0';
-	return got;
 }
 
 /* available_instances, waiting up to 3 s for it to become want (a release may lag an exit) */

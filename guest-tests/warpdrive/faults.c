@@ -18,20 +18,9 @@
 
 #include "wdh_tap.h"
 #include "wd_vcrypto.h"
+#include "wd_file.h"
 
 #define MAX_N 400
-
-static int write_file(const char *path, const char *s)
-{
-	int fd = open(path, O_WRONLY);
-	ssize_t n;
-
-	if (fd < 0)
-		return -errno;
-	n = write(fd, s, strlen(s));
-	close(fd);
-	return n == (ssize_t)strlen(s) ? 0 : -errno;
-}
 
 static long read_long(const char *path)
 {
@@ -74,12 +63,12 @@ int main(void)
 	if (access("/proc/thread-self/fail-nth", W_OK) || access("/sys/kernel/debug/failslab", F_OK))
 		wdh_skip_all("no fault injection (CONFIG_FAULT_INJECTION, FAILSLAB, FAULT_INJECTION_DEBUG_FS): not a debug kernel");
 	wdh_plan(3);
-	write_file("/sys/kernel/debug/failslab/ignore-gfp-wait", "Y");
-	write_file("/sys/kernel/debug/failslab/verbose", "0");
-	write_file("/sys/kernel/debug/fail_page_alloc/ignore-gfp-wait", "N");
-	write_file("/sys/kernel/debug/fail_page_alloc/ignore-gfp-highmem", "N");
-	write_file("/sys/kernel/debug/fail_page_alloc/min-order", "0");
-	write_file("/sys/kernel/debug/fail_page_alloc/verbose", "0");
+	wd_write_file("/sys/kernel/debug/failslab/ignore-gfp-wait", "Y");
+	wd_write_file("/sys/kernel/debug/failslab/verbose", "0");
+	wd_write_file("/sys/kernel/debug/fail_page_alloc/ignore-gfp-wait", "N");
+	wd_write_file("/sys/kernel/debug/fail_page_alloc/ignore-gfp-highmem", "N");
+	wd_write_file("/sys/kernel/debug/fail_page_alloc/min-order", "0");
+	wd_write_file("/sys/kernel/debug/fail_page_alloc/verbose", "0");
 
 	for (n = 1; n <= MAX_N && !covered; n++) {
 		uint64_t sid;
@@ -94,13 +83,13 @@ int main(void)
 		wd_vc_unmap(&q);
 		fd = q.fd;
 		snprintf(nth, sizeof(nth), "%u", n);
-		if (write_file("/proc/thread-self/fail-nth", nth)) {
+		if (wd_write_file("/proc/thread-self/fail-nth", nth)) {
 			wdh_diag("fail-nth: %s", strerror(errno));
 			break;
 		}
 		close(fd);
 		left = read_long("/proc/thread-self/fail-nth");
-		write_file("/proc/thread-self/fail-nth", "0");
+		wd_write_file("/proc/thread-self/fail-nth", "0");
 		if (left > 0) {
 			covered = 1;	/* the close made fewer than n fault-injectable calls */
 			recovered++;

@@ -12,37 +12,17 @@
 
 #include "wdh_tap.h"
 #include "wd_vcrypto.h"
+#include "wd_file.h"
 #include "wd_touch.h"
 
 #define PATTERN 0xa5
 
-static int write_file(const char *path, const char *s)
-{
-	int fd = open(path, O_WRONLY | O_CLOEXEC);
-	ssize_t n;
-
-	if (fd < 0)
-		return -errno;
-	n = write(fd, s, strlen(s));
-	n = n < 0 ? -errno : 0;
-	close(fd);
-	return (int)n;
-}
-
+/* Whether the file's text contains word */
 static int has_word(const char *path, const char *word)
 {
 	char buf[256];
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	ssize_t n;
 
-	if (fd < 0)
-		return 0;
-	n = read(fd, buf, sizeof(buf) - 1);
-	close(fd);
-	if (n <= 0)
-		return 0;
-	buf[n] = '\0';
-	return strstr(buf, word) != NULL;
+	return wd_read_file(path, buf, sizeof(buf)) > 0 && strstr(buf, word) != NULL;
 }
 
 /* One request on session id; the device's status byte, or -1 when nothing came back */
@@ -82,15 +62,15 @@ int main(void)
 	memset(tail, PATTERN, 4096);
 
 	/* Devices only: freeze every driver, wait pm_test_delay, restore them */
-	if (write_file("/sys/power/pm_test", "devices") ||
+	if (wd_write_file("/sys/power/pm_test", "devices") ||
 	    (access("/sys/module/suspend/parameters/pm_test_delay", W_OK) == 0 &&
-	     write_file("/sys/module/suspend/parameters/pm_test_delay", "0"))) {
+	     wd_write_file("/sys/module/suspend/parameters/pm_test_delay", "0"))) {
 		printf("Bail out! cannot set pm_test\n");
 		return WDH_EXIT_FAIL;
 	}
 	t0 = wd_now_ns();
-	ret = write_file("/sys/power/state", "freeze");
-	write_file("/sys/power/pm_test", "none");
+	ret = wd_write_file("/sys/power/state", "freeze");
+	wd_write_file("/sys/power/pm_test", "none");
 	wdh_ok(ret == 0, "suspend (pm_test devices) and resume with the queue held: %s, %.1f s",
 	       ret ? strerror(-ret) : "ok", (wd_now_ns() - t0) / 1e9);
 

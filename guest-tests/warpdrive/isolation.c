@@ -25,6 +25,7 @@
 #include "wdh_tap.h"
 #include "wd_smmu_events.h"
 #include "wd_vcrypto.h"
+#include "wd_file.h"
 
 #define BAD_IOVA 0x10000ULL	/* below every IOVA the DMA API hands out */
 #define DBG "/sys/kernel/debug/virtio_crypto_uacce"
@@ -33,18 +34,6 @@
 
 static char name[64];
 static int rid = -1;
-
-static int write_file(const char *path, const char *s)
-{
-	int fd = open(path, O_WRONLY);
-	ssize_t n;
-
-	if (fd < 0)
-		return -errno;
-	n = write(fd, s, strlen(s));
-	close(fd);
-	return n == (ssize_t)strlen(s) ? 0 : -errno;
-}
 
 static int read_file(const char *path, char *buf, size_t len)
 {
@@ -308,9 +297,9 @@ static void mapped(void)
 	if (sched_setaffinity(0, sizeof(cpus), &cpus))
 		wdh_diag("sched_setaffinity: %s", strerror(errno));
 	snprintf(path, sizeof(path), DBG "/%s/canary", name);
-	write_file(path, "0");
-	if (write_file(path, "64 64") || write_file(path, "64 96") || write_file(path, "64 128") ||
-	    write_file(path, "64 192") || write_file(path, "64 256"))
+	wd_write_file(path, "0");
+	if (wd_write_file(path, "64 64") || wd_write_file(path, "64 96") || wd_write_file(path, "64 128") ||
+	    wd_write_file(path, "64 192") || wd_write_file(path, "64 256"))
 		wdh_diag("placing canaries failed");
 
 	ret = open_probe_queue();
@@ -321,7 +310,7 @@ static void mapped(void)
 	}
 	snprintf(path, sizeof(path), DBG "/%s/ctrl_hold_ms", name);
 	snprintf(ms, sizeof(ms), "%d", HOLD_MS);
-	write_file(path, ms);
+	wd_write_file(path, ms);
 	held_done = 0;
 	pthread_create(&t, NULL, held_create, NULL);
 	usleep(300000);
@@ -379,7 +368,7 @@ static void mapped(void)
 	}
 	wdh_diag("%u writes at mapped IOVAs outside the process's regions", writes);
 	snprintf(path, sizeof(path), DBG "/%s/ctrl_hold_ms", name);
-	write_file(path, "0");
+	wd_write_file(path, "0");
 	pthread_join(t, NULL);
 	wd_vc_close(&pq);
 
@@ -421,7 +410,7 @@ static void mapped(void)
 	wdh_ok(ret == 0, "the canary objects next to where control requests would be allocated are unchanged (%d changed)",
 	       ret);
 	snprintf(path, sizeof(path), DBG "/%s/canary", name);
-	write_file(path, "0");
+	wd_write_file(path, "0");
 	ret = wd_vc_open(&pq, name);
 	wdh_ok(ret == 0 && wd_vc_known_answer(&pq), "the queue works after the probes");
 	if (!ret)

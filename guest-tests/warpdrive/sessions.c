@@ -20,30 +20,19 @@
 
 #include "wdh_tap.h"
 #include "wd_vcrypto.h"
+#include "wd_file.h"
 
 #define DBG "/sys/kernel/debug/virtio_crypto_uacce"
 #define PROBE_IDS 32
 
 static char name[64];
 
-static int write_file(const char *path, const char *s)
-{
-	int fd = open(path, O_WRONLY);
-	ssize_t n;
-
-	if (fd < 0)
-		return -errno;
-	n = write(fd, s, strlen(s));
-	close(fd);
-	return n == (ssize_t)strlen(s) ? 0 : -errno;
-}
-
 static int hook(const char *file, const char *val)
 {
 	char path[256];
 
 	snprintf(path, sizeof(path), DBG "/%s/%s", name, file);
-	return write_file(path, val);
+	return wd_write_file(path, val);
 }
 
 static void break_device(struct wd_vc *q)

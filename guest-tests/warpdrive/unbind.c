@@ -11,21 +11,10 @@
 
 #include "wdh_tap.h"
 #include "wd_vcrypto.h"
+#include "wd_file.h"
 #include "wd_touch.h"
 
 #define DRV "/sys/bus/virtio/drivers/virtio_crypto"
-
-static int write_str(const char *path, const char *s)
-{
-	int fd = open(path, O_WRONLY);
-	ssize_t n;
-
-	if (fd < 0)
-		return -errno;
-	n = write(fd, s, strlen(s));
-	close(fd);
-	return n == (ssize_t)strlen(s) ? 0 : -errno;
-}
 
 /* The virtio device (virtioN) under the uacce device's parent */
 static int find_virtio(const char *name, char *vdev, size_t len)
@@ -87,7 +76,7 @@ int main(void)
 		msg[0] = 0;
 	wdh_ok(msg[0] == 'y', "child holds the queue and used it");
 
-	ret = write_str(DRV "/unbind", vdev);
+	ret = wd_write_file(DRV "/unbind", vdev);
 	wdh_ok(ret == 0, "unbind %s while the queue is held (%s)", vdev, ret ? strerror(-ret) : "ok");
 	if (write(to_child[1], "x", 1) != 1 || read(to_parent[0], msg, 1) != 1)
 		msg[0] = 0;
@@ -99,7 +88,7 @@ int main(void)
 	       status);
 	wdh_ok(wd_vc_find(name, sizeof(name)) == -ENODEV, "no uacce device while unbound");
 
-	ret = write_str(DRV "/bind", vdev);
+	ret = wd_write_file(DRV "/bind", vdev);
 	wdh_ok(ret == 0, "bind %s again (%s)", vdev, ret ? strerror(-ret) : "ok");
 	ret = wd_vc_open(&q, NULL);
 	wdh_ok(ret == 0, "the uacce device is back and opens (%s)", ret ? strerror(-ret) : q.name);

@@ -6,17 +6,13 @@ import { join } from "node:path";
 import { execa } from "execa";
 import { describe, expect, it } from "vitest";
 import { repoRoot } from "../../harness/lib/paths.ts";
+import { cli } from "./cli.ts";
 
 const fixtureSeries = join(repoRoot, "test/fixtures/series/bisect-panic");
 const culprit = "crypto: virtio - store through a NULL pointer at probe (test fixture)";
 // The baseline suite is enough: the bug is at boot, and it keeps each point's test phase short.
 const job = ["--tests", "baseline", "--quiet"];
 
-async function cli(...args: string[]) {
-  const r = await execa("npx", ["tsx", "harness/cli/main.ts", ...args], { cwd: repoRoot, reject: false, all: true, env: { CI: "1" } });
-  const output = r.all ?? "";
-  return { exitCode: r.exitCode ?? -1, output, runDir: /run folder: (.*)/.exec(output)?.[1]?.trim() ?? "" };
-}
 const git = (cwd: string, ...args: string[]) => execa("git", args, { cwd, reject: false, all: true });
 
 let treeDir = "";

@@ -6,19 +6,8 @@ import { join } from "node:path";
 import { execa } from "execa";
 import { describe, expect, it } from "vitest";
 import { repoRoot } from "../../harness/lib/paths.ts";
+import { cli, type CliRun } from "./cli.ts";
 
-interface CliRun {
-  exitCode: number;
-  output: string;
-  runDir: string;
-}
-
-async function cli(...args: string[]): Promise<CliRun> {
-  const r = await execa("npx", ["tsx", "harness/cli/main.ts", ...args], { cwd: repoRoot, reject: false, all: true, env: { CI: "1" } });
-  const output = r.all ?? "";
-  const runDir = /run folder: (.*)/.exec(output)?.[1]?.trim() ?? "";
-  return { exitCode: r.exitCode ?? -1, output, runDir };
-}
 
 const fixture = (...p: string[]) => join(repoRoot, "test/fixtures", ...p);
 const results = (run: CliRun) => JSON.parse(readFileSync(join(run.runDir, "results.json"), "utf8"));

@@ -3,15 +3,10 @@
 // run is a regression (exit 1), never infrastructure, and a bisection hunting that test names the patch.
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
-import { execa } from "execa";
 import { describe, expect, it } from "vitest";
 import { repoRoot } from "../../harness/lib/paths.ts";
+import { cli } from "./cli.ts";
 
-async function cli(...args: string[]) {
-  const r = await execa("npx", ["tsx", "harness/cli/main.ts", ...args], { cwd: repoRoot, reject: false, all: true, env: { CI: "1" } });
-  const output = r.all ?? "";
-  return { exitCode: r.exitCode ?? -1, output, runDir: /run folder: (.*)/.exec(output)?.[1]?.trim() ?? "" };
-}
 const fixture = (...p: string[]) => join(repoRoot, "test/fixtures", ...p);
 const results = (runDir: string) => JSON.parse(readFileSync(join(runDir, "results.json"), "utf8"));
 type T = { suite: string; name: string; status: string; reason?: string; findings: { kind: string; title: string }[]; kernelReport?: string[] };

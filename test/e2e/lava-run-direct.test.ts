@@ -7,7 +7,6 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parse } from "yaml";
 import * as v from "valibot";
-import { execa } from "execa";
 import { beforeAll, describe, expect, it } from "vitest";
 import { MachineSchema } from "../../harness/config/schema.ts";
 import { createExec } from "../../harness/lib/exec.ts";
@@ -17,6 +16,7 @@ import { testOutcomes } from "../../harness/executors/lava/log.ts";
 import { lavaMachineOf } from "../../harness/executors/lava/machine.ts";
 import { runLocalLava } from "../../harness/executors/lava/local.ts";
 import { lavaRamdisk } from "../../harness/executors/lava/ramdisk.ts";
+import { cli } from "./cli.ts";
 
 interface Found { image: string; initramfs: string; tests: { suite: string; name: string; command: string[]; timeoutSeconds: number }[]; append: string[] }
 
@@ -44,8 +44,8 @@ describe.skipIf(!existsSync("/usr/bin/lava-run"))("the default machine through l
   beforeAll(async () => {
     found = cachedDefaultRun();
     if (found) return;
-    const r = await execa("npx", ["tsx", "harness/cli/main.ts", "boot-test", "--tests", "baseline", "--quiet"], { cwd: repoRoot, reject: false, all: true, env: { CI: "1" } });
-    if (r.exitCode !== 0) throw new Error(`the default boot test failed, so there is no kernel to hand to lava-run:\n${r.all}`);
+    const r = await cli("boot-test", "--tests", "baseline", "--quiet");
+    if (r.exitCode !== 0) throw new Error(`the default boot test failed, so there is no kernel to hand to lava-run:\n${r.output}`);
     found = cachedDefaultRun();
   });
   it("boots the cached default kernel behind virt,iommu=smmuv3 and passes baseline through lava-test-case", async () => {

@@ -7,23 +7,10 @@ import type { AddressInfo } from "node:net";
 import { existsSync, mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { execa } from "execa";
 import { afterAll, describe, expect, it } from "vitest";
 import { repoRoot } from "../../harness/lib/paths.ts";
+import { cli, cliWithEnv, type CliRun } from "./cli.ts";
 
-interface CliRun {
-  exitCode: number;
-  output: string;
-  runDir: string;
-  ms: number;
-}
-
-async function cli(args: string[], env: Record<string, string> = {}): Promise<CliRun> {
-  const started = Date.now();
-  const r = await execa("npx", ["tsx", "harness/cli/main.ts", ...args], { cwd: repoRoot, reject: false, all: true, env: { CI: "1", ...env } });
-  const output = r.all ?? "";
-  return { exitCode: r.exitCode ?? -1, output, runDir: /run folder: (.*)/.exec(output)?.[1]?.trim() ?? "", ms: Date.now() - started };
-}
 
 const results = (run: CliRun) => JSON.parse(readFileSync(join(run.runDir, "results.json"), "utf8"));
 const statuses = (run: CliRun) => results(run).tests.map((t: { suite: string; name: string; status: string }) => `${t.suite}/${t.name}:${t.status}`);
@@ -35,9 +22,9 @@ function filesUnder(dir: string): string[] {
 
 describe.skipIf(!existsSync("/usr/bin/lava-run"))("the default machine through LAVA", () => {
   it("lava-run: baseline passes with the same tests and statuses as the local executor, within 20 s of it", async () => {
-    const local = await cli(["boot-test", "--tests", "baseline"]);
+    const local = await cli("boot-test", "--tests", "baseline");
     expect(local.exitCode, local.output).toBe(0);
-    const lava = await cli(["boot-test", "--tests", "baseline", "--executor", "lava"], { WDH_LAVA_MODE: "local" });
+    const lava = await cliWithEnv({ WDH_LAVA_MODE: "local" }, "boot-test", "--tests", "baseline", "--executor", "lava");
     expect(lava.exitCode, lava.output).toBe(0);
     expect(statuses(lava)).toEqual(statuses(local));
     expect(statuses(lava)).toEqual(["baseline/smmu-probed:pass", "baseline/iommu-groups:pass", "baseline/aes-cbc-kat:pass", "baseline/kernel-log-clean:pass"]);
@@ -59,7 +46,7 @@ describe.skipIf(!existsSync("/usr/bin/lava-run"))("the default machine through L
 describe.skipIf(!existsSync("/usr/bin/lava-run"))("a bisection over LAVA", () => {
   it("--executor lava --runs 3: each point's first run builds, the other two run as lab jobs at once; the third patch of four is named", async () => {
     const series = join(repoRoot, "test/fixtures/series/bisect-panic");
-    const run = await cli(["bisect", "--series", series, "--hunt", "boot", "--tests", "baseline", "--quiet", "--executor", "lava", "--runs", "3"], { WDH_LAVA_MODE: "local" });
+    const run = await cliWithEnv({ WDH_LAVA_MODE: "local" }, "bisect", "--series", series, "--hunt", "boot", "--tests", "baseline", "--quiet", "--executor", "lava", "--runs", "3");
     expect(run.exitCode, run.output).toBe(0);
     const r = results(run);
     expect(r.status).toBe("found");
@@ -110,13 +97,14 @@ describe("a remote lab's token", () => {
     const dir = mkdtempSync(join(tmpdir(), "wdh-lava-e2e-"));
     writeFileSync(join(dir, "lava.yaml"), "pollSeconds: 0.2\n");
     const url = await fakeLab();
-    const run = await cli(["boot-test", "--tests", "baseline", "--executor", "lava"], {
+    const env = {
       LAVA_URL: url,
       LAVA_TOKEN: TOKEN,
       WDH_LAVA_CONFIG: join(dir, "lava.yaml"),
       WDH_LAVA_UPLOAD: `cp "$WDH_FILE" ${dir}/"$WDH_NAME"`,
       WDH_LAVA_URL_PREFIX: `file://${dir}`,
-    });
+    };
+    const run = await cliWithEnv(env, "boot-test", "--tests", "baseline", "--executor", "lava");
     expect(run.exitCode, run.output).toBe(0);
     expect(run.output).toMatch(/LAVA job 5 submitted/);
     const files = filesUnder(run.runDir);

@@ -12,12 +12,8 @@ import { createContext } from "../../harness/commands/jobs.ts";
 import { buildSteps, holdTree } from "../../harness/commands/build-steps.ts";
 import { runSteps } from "../../harness/commands/run-steps.ts";
 import { finishRun } from "../../harness/commands/finish.ts";
+import { cli } from "./cli.ts";
 
-async function cli(...args: string[]) {
-  const r = await execa("npx", ["tsx", "harness/cli/main.ts", ...args], { cwd: repoRoot, reject: false, all: true, env: { CI: "1" } });
-  const output = r.all ?? "";
-  return { exitCode: r.exitCode ?? -1, output, runDir: /run folder: (.*)/.exec(output)?.[1]?.trim() ?? "" };
-}
 const fixture = (...p: string[]) => join(repoRoot, "test/fixtures", ...p);
 const results = (runDir: string) => JSON.parse(readFileSync(join(runDir, "results.json"), "utf8"));
 type Stage = { stage: string; status: string; durationMs: number };

@@ -3,15 +3,10 @@
 // artifact store and runs its tests again; reproduce.sh starts with the command line the run was given.
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { execa } from "execa";
 import { describe, expect, it } from "vitest";
 import { repoRoot } from "../../harness/lib/paths.ts";
+import { cli } from "./cli.ts";
 
-async function cli(...args: string[]) {
-  const r = await execa("npx", ["tsx", "harness/cli/main.ts", ...args], { cwd: repoRoot, reject: false, all: true, env: { CI: "1" } });
-  const output = r.all ?? "";
-  return { exitCode: r.exitCode ?? -1, output, runDir: /run folder: (.*)/.exec(output)?.[1]?.trim() ?? "" };
-}
 const json = (dir: string, file = "manifest.json") => JSON.parse(readFileSync(join(dir, file), "utf8"));
 const linuxVersion = (dir: string) => /Linux version .*/.exec(readFileSync(join(dir, "console.log"), "utf8"))?.[0];
 const otherSeries = join(repoRoot, "test/fixtures/series/bisect-test-crash");

@@ -3,16 +3,9 @@
 // passes, the guest seeing the SMMUv3's substreams and the crypto device's PASID capability.
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
-import { execa } from "execa";
 import { describe, expect, it } from "vitest";
-import { repoRoot } from "../../harness/lib/paths.ts";
+import { cli, runJson as json } from "./cli.ts";
 
-async function cli(...args: string[]) {
-  const r = await execa("npx", ["tsx", "harness/cli/main.ts", ...args], { cwd: repoRoot, reject: false, all: true, env: { CI: "1" } });
-  const output = r.all ?? "";
-  return { exitCode: r.exitCode ?? -1, output, runDir: /run folder: (.*)/.exec(output)?.[1]?.trim() ?? "" };
-}
-const json = (runDir: string, file: string) => JSON.parse(readFileSync(join(runDir, file), "utf8"));
 type Stage = { stage: string; status: string; reason?: string };
 
 describe("npm run boot-test -- --profile sva-emulation", () => {

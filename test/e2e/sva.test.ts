@@ -5,16 +5,9 @@
 // carries the SubstreamID of the process that provoked it.
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import { execa } from "execa";
 import { describe, expect, it } from "vitest";
-import { repoRoot } from "../../harness/lib/paths.ts";
+import { cli, runJson as json } from "./cli.ts";
 
-async function cli(...args: string[]) {
-  const r = await execa("npx", ["tsx", "harness/cli/main.ts", ...args], { cwd: repoRoot, reject: false, all: true, env: { CI: "1" } });
-  const output = r.all ?? "";
-  return { exitCode: r.exitCode ?? -1, output, runDir: /run folder: (.*)/.exec(output)?.[1]?.trim() ?? "" };
-}
-const json = (runDir: string, file: string) => JSON.parse(readFileSync(join(runDir, file), "utf8"));
 type Test = { suite: string; name: string; status: string; metrics?: Record<string, { value: number }> };
 
 describe("npm run boot-test -- --profile sva", () => {

@@ -13,7 +13,7 @@ import type { Deps } from "../harness/lib/stage.ts";
 import { buildKernel } from "../harness/stages/build/build.ts";
 import { defaultToolchain, kernelMakeArgs, kernelMakeEnv } from "../harness/stages/build/make.ts";
 import { configureKernel } from "../harness/stages/kconfig/kconfig.ts";
-import { freeLoopbackPort } from "../harness/stages/qemu/boot.ts";
+import { freeLoopbackPort } from "../harness/executors/local-qemu/boot.ts";
 import { prepareTree } from "../harness/stages/tree/tree.ts";
 import { buildDirFor } from "../harness/commands/build-steps.ts";
 import { resolveJob } from "../harness/config/resolve.ts";

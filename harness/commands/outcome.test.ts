@@ -11,7 +11,7 @@ import { InterruptedError, UsageError } from "../lib/errors.ts";
 import { createRunFolder } from "../lib/run-folder.ts";
 import { failed, passed, skipped, type Deps, type StageResult } from "../lib/stage.ts";
 import { classify } from "../stages/bisect/verdict.ts";
-import type { TestResult } from "../stages/guest/run.ts";
+import type { TestResult } from "../stages/guest/judge.ts";
 import type { GuestTest } from "../stages/guest/suites.ts";
 import { ConsoleTriage, crashSignature } from "../stages/triage/triage.ts";
 import { bootSteps } from "./boot-steps.ts";

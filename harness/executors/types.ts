@@ -4,7 +4,7 @@
 // way. (Not kunit's LinuxSourceTreeOperations: ours does not build, the kernel is built before.)
 import type { MachineDef } from "../config/schema.ts";
 import type { Deps, StageResult } from "../lib/stage.ts";
-import type { TestResult } from "../stages/guest/run.ts";
+import type { TestResult } from "../stages/guest/judge.ts";
 import type { GuestTest } from "../stages/guest/suites.ts";
 import type { Finding } from "../stages/triage/triage.ts";
 

@@ -4,7 +4,7 @@
 // stages whose failure kind says whose fault it was (a kernel that died: regression; LAVA or the
 // lab: infrastructure). LAVA's own case results are the fallback when a marker did not reach the console.
 import { failed, passed, skipped, type StageResult } from "../../lib/stage.ts";
-import { judge, type TestResult } from "../../stages/guest/run.ts";
+import { judge, type TestResult } from "../../stages/guest/judge.ts";
 import type { GuestTest } from "../../stages/guest/suites.ts";
 import { ConsoleTriage, consoleMessage, crashSignature, reportExcerpt, type Finding } from "../../stages/triage/triage.ts";
 import type { GuestRun } from "../types.ts";

@@ -3,7 +3,7 @@
 import { writeFileSync } from "node:fs";
 import type { StageResult } from "../../lib/stage.ts";
 import type { Outcome } from "../../lib/outcome.ts";
-import type { TestResult } from "../guest/run.ts";
+import type { TestResult } from "../guest/judge.ts";
 import type { Finding } from "../triage/triage.ts";
 import type { SmmuReport } from "../triage/smmu-expect.ts";
 import { toJUnit, type JUnitCase } from "./junit.ts";

@@ -1,41 +1,14 @@
-// Stage "guest": run each guest test over the one SSH session, with its own timeout, and keep the kernel
+// The local executor's guest stage: run each guest test over the one SSH session, with its own timeout, and keep the kernel
 // log written while it ran (between markers the test runner writes to /dev/kmsg). A test that makes the
 // kernel log an oops or a WARNING fails, whatever it printed; a kernel that dies ends the stage at once.
 import { randomBytes } from "node:crypto";
 import type { CommandResult, SshSession } from "../../lib/ssh.ts";
 import { failed, passed, type Deps, type StageResult } from "../../lib/stage.ts";
-import type { GuestEnd, LiveGuest } from "../qemu/boot.ts";
 import { InfraError, InterruptedError, isAbort } from "../../lib/errors.ts";
-import { parseTap, tapVerdict, type TapReport } from "../report/tap.ts";
-import { crashSignature, isFailure, reportExcerpt, type Finding } from "../triage/triage.ts";
-import { testSmmuEvents, unexpectedReason, type AttributedSmmuEvent } from "../triage/smmu-expect.ts";
-import type { GuestTest } from "./suites.ts";
-
-export type TestStatus = "pass" | "fail" | "skip" | "error";
-
-export interface TestResult {
-  suite: string;
-  name: string;
-  status: TestStatus;
-  reason?: string;
-  durationMs: number;
-  exitCode: number | null;
-  output: string;
-  tap?: TapReport;
-  /** Figures the test reported as `# metric: <name> <value> [unit]` lines (benchmarks). */
-  metrics?: Record<string, { value: number; unit: string }>;
-  /** Console lines the kernel printed while the test ran. */
-  kernelLog: string[];
-  findings: Finding[];
-  /** SMMU events while it ran, decoded, each expected by the test (suite.yaml `expects:`) or not. */
-  smmuEvents?: AttributedSmmuEvent[];
-  /** The kernel died while this test ran (its report is in `kernelReport` and `findings`). */
-  kernelDied?: boolean;
-  /** The test timed out and the guest then did not answer a trivial command either. */
-  guestUnresponsive?: boolean;
-  /** The kernel's report that ended or hung the test: excerpt, then (once decoded) file:line frames. */
-  kernelReport?: string[];
-}
+import { base, judge, skippedTest, type TestResult } from "../../stages/guest/judge.ts";
+import type { GuestTest } from "../../stages/guest/suites.ts";
+import { crashSignature, isFailure, reportExcerpt, type Finding } from "../../stages/triage/triage.ts";
+import type { GuestEnd, LiveGuest } from "./boot.ts";
 
 export interface GuestRunInput {
   guest: LiveGuest;
@@ -211,42 +184,3 @@ function findingsFrom(guest: LiveGuest, from: number, to = Number.POSITIVE_INFIN
   return guest.triage.findings.filter((f) => f.lineIndex >= from && f.lineIndex < to);
 }
 
-export function judge(test: GuestTest, r: CommandResult, kernelLog: string[], findings: Finding[], seconds: number): TestResult {
-  const output = r.stdout + (r.stderr ? `\n${r.stderr}` : "");
-  const tap = parseTap(r.stdout);
-  const metrics = parseMetrics(r.stdout);
-  const smmuEvents = testSmmuEvents(`${test.suite}/${test.name}`, test.expects, findings);
-  const common = {
-    ...base(test), durationMs: r.durationMs, exitCode: r.exitCode, output, tap, kernelLog, findings,
-    ...(metrics ? { metrics } : {}), ...(smmuEvents.length ? { smmuEvents } : {}),
-  };
-  if (r.timedOut || r.exitCode === 137) return { ...common, status: "fail", reason: `timed out after ${seconds} s` };
-  const bad = findings.filter(isFailure);
-  const unexpected = unexpectedReason(smmuEvents);
-  if (bad.length > 0 || unexpected) {
-    const reasons = [...(bad.length > 0 ? [`the kernel logged ${bad.map((f) => f.title).join("; ")}`] : []), ...(unexpected ? [unexpected] : [])];
-    return { ...common, status: "fail", reason: reasons.join("; ") };
-  }
-  const verdict = tapVerdict(tap, r.exitCode);
-  return { ...common, status: verdict.status, reason: verdict.reason };
-}
-
-function base(test: GuestTest) {
-  return { suite: test.suite, name: test.name };
-}
-
-function skippedTest(test: GuestTest, reason: string): TestResult {
-  return { ...base(test), status: "skip", reason, durationMs: 0, exitCode: null, output: "", kernelLog: [], findings: [] };
-}
-
-const METRIC = /^\s*#\s*metric:\s*([\w.:/-]+)\s+(-?[\d.]+(?:[eE][-+]?\d+)?)\s*(\S*)\s*$/;
-
-/** `# metric: user_queue.64B.req_per_s 12345 req/s` lines, a TAP diagnostic any parser ignores. */
-export function parseMetrics(stdout: string): TestResult["metrics"] {
-  const metrics: NonNullable<TestResult["metrics"]> = {};
-  for (const line of stdout.split("\n")) {
-    const m = METRIC.exec(line);
-    if (m) metrics[m[1]!] = { value: Number(m[2]), unit: m[3] ?? "" };
-  }
-  return Object.keys(metrics).length > 0 ? metrics : undefined;
-}

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import type { CommandResult } from "../../lib/ssh.ts";
 import { triageLog, type Finding } from "../triage/triage.ts";
-import { judge, parseMetrics } from "./run.ts";
+import { judge, parseMetrics } from "./judge.ts";
 import type { GuestTest } from "./suites.ts";
 
 const test: GuestTest = { suite: "s", name: "t", guestPath: "/opt/wdh/s/t", command: ["/opt/wdh/s/t"], timeoutSeconds: 10 };

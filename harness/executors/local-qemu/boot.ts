@@ -1,4 +1,4 @@
-// Stage "boot": start QEMU, read its console once (console.log, triage and readiness from the same
+// The local executor's boot stage: start QEMU, read its console once (console.log, triage and readiness from the same
 // lines), and hand back a live guest once it printed its host key and is listening for SSH.
 // A panic, a stall (soft or hard lockup, RCU stall, hung task) or QEMU exiting ends the boot at once; a
 // silent guest ends it at the boot timeout. Whatever happened, the result carries the argv, the console
@@ -7,8 +7,8 @@ import { createServer } from "node:net";
 import { shellQuote } from "../../lib/exec.ts";
 import { failed, passed, type Deps, type StageResult } from "../../lib/stage.ts";
 import type { MachineDef } from "../../config/schema.ts";
-import { ConsoleTriage, crashSignature, reportExcerpt, type Finding } from "../triage/triage.ts";
-import { qemuArgv } from "./argv.ts";
+import { ConsoleTriage, crashSignature, reportExcerpt, type Finding } from "../../stages/triage/triage.ts";
+import { qemuArgv } from "../../stages/qemu/argv.ts";
 
 export interface BootInput {
   machine: MachineDef;

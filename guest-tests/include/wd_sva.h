@@ -52,6 +52,7 @@
 
 #include "sp800_38a.h"
 #include "wd_afalg.h"
+#include "wd_uacce.h"
 #include "wdh_tap.h"
 
 #if __has_include(<misc/uacce/virtio_crypto_sva.h>)
@@ -96,7 +97,6 @@ struct virtio_crypto_sva_session {
 /* UACCE_DEV_SVA is BIT(0), and BIT() is not defined for user space */
 #define WD_SVA_FLAG_SVA 1L
 
-#define WD_SVA_SYSFS "/sys/class/uacce"
 #define WD_SVA_PCI "0000:01:00.0"		/* the SVA device on the harness's SVA machine */
 #define WD_SVA_HDR_LEN ((uint32_t)sizeof(struct virtio_crypto_op_data_req))
 #define WD_SVA_IV_LEN 16u
@@ -107,19 +107,6 @@ struct virtio_crypto_sva_session {
 #define WD_SVA_DEFAULT_RING 128u
 #define WD_SVA_MAX_SLOTS 64u
 #define WD_SVA_TIMEOUT_NS 5000000000LL	/* TCG: generous */
-
-/* Barriers for memory shared with a DMA master (the kernel's dma_wmb/dma_rmb/virtio_mb) */
-#if defined(__aarch64__)
-#define wd_sva_wmb() __asm__ __volatile__("dmb oshst" ::: "memory")
-#define wd_sva_rmb() __asm__ __volatile__("dmb oshld" ::: "memory")
-#define wd_sva_mb() __asm__ __volatile__("dmb osh" ::: "memory")
-#define wd_sva_relax() __asm__ __volatile__("yield" ::: "memory")
-#else
-#define wd_sva_wmb() __atomic_thread_fence(__ATOMIC_SEQ_CST)
-#define wd_sva_rmb() __atomic_thread_fence(__ATOMIC_SEQ_CST)
-#define wd_sva_mb() __atomic_thread_fence(__ATOMIC_SEQ_CST)
-#define wd_sva_relax() __atomic_thread_fence(__ATOMIC_SEQ_CST)
-#endif
 
 /* Bookkeeping of one slot (not seen by the device) */
 struct wd_sva_req {
@@ -160,14 +147,6 @@ struct wd_sva_done {
 	int result;		/* 0, -EFAULT (DMA fault), -EIO (status not OK), -EPROTO */
 };
 
-static inline int64_t wd_sva_now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);	/* vDSO: no system call */
-	return (int64_t)ts.tv_sec * 1000000000LL + ts.tv_nsec;
-}
-
 static inline const char *wd_sva_status_str(uint8_t s)
 {
 	switch (s) {
@@ -183,63 +162,15 @@ static inline const char *wd_sva_status_str(uint8_t s)
 
 /* ---- sysfs, discovery ---- */
 
-/* Read a one-line attribute of /sys/class/uacce/<name>; 0 or -errno */
-static inline int wd_sva_sysfs(const char *name, const char *attr, char *buf, size_t len)
-{
-	char path[512];
-	ssize_t n;
-	int fd;
-
-	snprintf(path, sizeof(path), WD_SVA_SYSFS "/%.255s/%.64s", name, attr);
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	n = read(fd, buf, len - 1);
-	close(fd);
-	if (n < 0)
-		return -errno;
-	buf[n] = '\0';
-	buf[strcspn(buf, "\n")] = '\0';
-	return 0;
-}
-
-/* A numeric attribute (flags, available_instances), or -errno */
-static inline long wd_sva_sysfs_long(const char *name, const char *attr)
-{
-	char buf[64];
-	int ret = wd_sva_sysfs(name, attr, buf, sizeof(buf));
-
-	if (ret)
-		return ret;
-	return strtol(buf, NULL, 0);
-}
-
 static inline long wd_sva_available(const char *name)
 {
-	return wd_sva_sysfs_long(name, "available_instances");
+	return wd_uacce_sysfs_long(name, "available_instances");
 }
 
 /* Name (virtio_crypto-N) of the first uacce device whose api is VIRTIO_CRYPTO_SVA_API */
 static inline int wd_sva_find(char *name, size_t len)
 {
-	DIR *d = opendir(WD_SVA_SYSFS);
-	struct dirent *e;
-	char api[64];
-	int ret = -ENODEV;
-
-	if (!d)
-		return -errno;
-	while ((e = readdir(d))) {
-		if (e->d_name[0] == '.')
-			continue;
-		if (wd_sva_sysfs(e->d_name, "api", api, sizeof(api)) || strcmp(api, VIRTIO_CRYPTO_SVA_API))
-			continue;
-		snprintf(name, len, "%.63s", e->d_name);
-		ret = 0;
-		break;
-	}
-	closedir(d);
-	return ret;
+	return wd_uacce_find(VIRTIO_CRYPTO_SVA_API, name, len);
 }
 
 /*
@@ -338,7 +269,7 @@ static inline void wd_sva_ring_reset(struct wd_sva *q)
 	q->avail->flags = VRING_AVAIL_F_NO_INTERRUPT;
 	if (q->event_idx)
 		q->avail->ring[q->num] = 0x8000;
-	wd_sva_mb();
+	wd_dma_mb();
 }
 
 static inline void wd_sva_close(struct wd_sva *q)
@@ -568,10 +499,10 @@ static inline int wd_sva_submit_addr(struct wd_sva *q, uint64_t sid, int encrypt
 	if (q->event_idx)	/* used_event far ahead: no interrupt wanted */
 		q->avail->ring[q->num] = (uint16_t)(q->avail_idx + 0x8000);
 	/* descriptors, slot and ring entry visible to the device before the index */
-	wd_sva_wmb();
+	wd_dma_wmb();
 	*(volatile uint16_t *)&q->avail->idx = q->avail_idx;
 	/* the index visible before the doorbell; always notify (no EVENT_IDX suppression) */
-	wd_sva_mb();
+	wd_dma_mb();
 	*(volatile uint16_t *)(q->mmio + q->info.notify_offset) = (uint16_t)q->info.queue_index;
 	return (int)s;
 }
@@ -588,7 +519,7 @@ static inline int wd_sva_submit(struct wd_sva *q, uint64_t sid, int encrypt, con
 /* Ring the doorbell again without publishing anything (harmless for the device) */
 static inline void wd_sva_kick(struct wd_sva *q)
 {
-	wd_sva_mb();
+	wd_dma_mb();
 	*(volatile uint16_t *)(q->mmio + q->info.notify_offset) = (uint16_t)q->info.queue_index;
 }
 
@@ -614,13 +545,13 @@ static inline int wd_sva_poll(struct wd_sva *q, struct wd_sva_done *d, int64_t t
 		if (++spins % 256)
 			continue;
 		if (!deadline)
-			deadline = wd_sva_now_ns() + timeout_ns;
-		else if (wd_sva_now_ns() > deadline)
+			deadline = wd_now_ns() + timeout_ns;
+		else if (wd_now_ns() > deadline)
 			return -ETIMEDOUT;
-		wd_sva_relax();
+		wd_cpu_relax();
 	}
 	/* the used entry and the data it covers after the index */
-	wd_sva_rmb();
+	wd_dma_rmb();
 	e = q->used->ring[q->last_used % q->num];
 	q->last_used++;
 	memset(d, 0, sizeof(*d));

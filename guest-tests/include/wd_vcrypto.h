@@ -34,6 +34,7 @@
 #include <misc/uacce/uacce.h>
 
 #include "sp800_38a.h"
+#include "wd_uacce.h"
 #include "wdh_tap.h"
 
 #if __has_include(<misc/uacce/virtio_crypto.h>)
@@ -68,7 +69,6 @@ struct vcrypto_uacce_session {
 #define VCRYPTO_UACCE_CMD_DESTROY_SESSION _IOW(VCRYPTO_UACCE_IOCTL, 0x02, __u64)
 #endif
 
-#define WD_VC_SYSFS "/sys/class/uacce"
 #define WD_VC_HDR_LEN ((uint32_t)sizeof(struct virtio_crypto_op_data_req))
 #define WD_VC_IV_LEN 16u
 #define WD_VC_POLL_TIMEOUT_NS 2000000000LL
@@ -90,68 +90,10 @@ struct wd_vc {
 	uint32_t max_len;		/* largest source/destination of one request */
 };
 
-/* Barriers for memory shared with a DMA master (the kernel's dma_wmb/dma_rmb/virtio_mb) */
-#if defined(__aarch64__)
-#define wd_dma_wmb() __asm__ __volatile__("dmb oshst" ::: "memory")
-#define wd_dma_rmb() __asm__ __volatile__("dmb oshld" ::: "memory")
-#define wd_dma_mb() __asm__ __volatile__("dmb osh" ::: "memory")
-#define wd_cpu_relax() __asm__ __volatile__("yield" ::: "memory")
-#else
-#define wd_dma_wmb() __atomic_thread_fence(__ATOMIC_SEQ_CST)
-#define wd_dma_rmb() __atomic_thread_fence(__ATOMIC_SEQ_CST)
-#define wd_dma_mb() __atomic_thread_fence(__ATOMIC_SEQ_CST)
-#define wd_cpu_relax() __atomic_thread_fence(__ATOMIC_SEQ_CST)
-#endif
-
-static inline int64_t wd_now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);	/* vDSO: no system call */
-	return (int64_t)ts.tv_sec * 1000000000LL + ts.tv_nsec;
-}
-
-/* Read a one-line sysfs attribute of /sys/class/uacce/<name>; returns 0 or -errno */
-static inline int wd_vc_sysfs(const char *name, const char *attr, char *buf, size_t len)
-{
-	char path[512];
-	ssize_t n;
-	int fd;
-
-	snprintf(path, sizeof(path), WD_VC_SYSFS "/%.255s/%.64s", name, attr);
-	fd = open(path, O_RDONLY);
-	if (fd < 0)
-		return -errno;
-	n = read(fd, buf, len - 1);
-	close(fd);
-	if (n < 0)
-		return -errno;
-	buf[n] = '\0';
-	buf[strcspn(buf, "\n")] = '\0';
-	return 0;
-}
-
 /* Name (virtio_crypto-N) of the first uacce device whose api is VCRYPTO_UACCE_API */
 static inline int wd_vc_find(char *name, size_t len)
 {
-	DIR *d = opendir(WD_VC_SYSFS);
-	struct dirent *e;
-	char api[64];
-	int ret = -ENODEV;
-
-	if (!d)
-		return -errno;
-	while ((e = readdir(d))) {
-		if (e->d_name[0] == '.')
-			continue;
-		if (wd_vc_sysfs(e->d_name, "api", api, sizeof(api)) || strcmp(api, VCRYPTO_UACCE_API))
-			continue;
-		snprintf(name, len, "%.63s", e->d_name);
-		ret = 0;
-		break;
-	}
-	closedir(d);
-	return ret;
+	return wd_uacce_find(VCRYPTO_UACCE_API, name, len);
 }
 
 /*
@@ -363,7 +305,7 @@ static inline int wd_vc_rid(const char *name)
 	ssize_t n;
 	const char *base;
 
-	snprintf(path, sizeof(path), WD_VC_SYSFS "/%s/device", name);
+	snprintf(path, sizeof(path), WD_UACCE_SYSFS "/%s/device", name);
 	n = readlink(path, link, sizeof(link) - 1);
 	if (n < 0)
 		return -1;

@@ -51,11 +51,11 @@ static unsigned int sva_qd1(struct wd_sva *q, uint64_t sid, int si, unsigned int
 		int64_t s;
 
 		memset(dst[0], 0, len);
-		s = wd_sva_now_ns();
+		s = wd_now_ns();
 		if (wd_sva_cipher(q, sid, 1, iv, src, dst[0], len))
 			bad++;
 		if (i < MAX_N)
-			lat[i] = wd_sva_now_ns() - s;
+			lat[i] = wd_now_ns() - s;
 		if (memcmp(dst[0], ref, len))
 			bad++;
 	}
@@ -84,7 +84,7 @@ static unsigned int sva_qd8(struct wd_sva *q, uint64_t sid, int si, unsigned int
 			if (k < 0)
 				break;
 			memset(dst[k], 0, len);
-			start[k] = wd_sva_now_ns();
+			start[k] = wd_now_ns();
 			if (wd_sva_submit(q, sid, 1, iv, src, dst[k], len, (uint64_t)k) < 0) {
 				start[k] = -1;
 				bad++;
@@ -96,7 +96,7 @@ static unsigned int sva_qd8(struct wd_sva *q, uint64_t sid, int si, unsigned int
 			continue;
 		if (wd_sva_poll(q, &d, WD_SVA_TIMEOUT_NS) != 1)
 			return bad + (n - done);
-		lat[done < MAX_N ? done : MAX_N - 1] = wd_sva_now_ns() - start[d.cookie];
+		lat[done < MAX_N ? done : MAX_N - 1] = wd_now_ns() - start[d.cookie];
 		if (d.result || memcmp(dst[d.cookie], ref, len))
 			bad++;
 		start[d.cookie] = -1;
@@ -113,16 +113,16 @@ static unsigned int sva_run(struct wd_sva *q, uint64_t sid, int qd, int si, stru
 
 	if (qd == 1) {
 		sva_qd1(q, sid, si, warmups[si]);
-		t0 = wd_sva_now_ns();
+		t0 = wd_now_ns();
 		c0 = wd_bench_cpu_ns();
 		bad = sva_qd1(q, sid, si, n);
 	} else {
 		sva_qd8(q, sid, si, warmups[si]);
-		t0 = wd_sva_now_ns();
+		t0 = wd_now_ns();
 		c0 = wd_bench_cpu_ns();
 		bad = sva_qd8(q, sid, si, n);
 	}
-	wd_bench_summarize("sva", qd, &b, n, wd_sva_now_ns() - t0, wd_bench_cpu_ns() - c0, f);
+	wd_bench_summarize("sva", qd, &b, n, wd_now_ns() - t0, wd_bench_cpu_ns() - c0, f);
 	return bad;
 }
 
@@ -173,13 +173,13 @@ static void proc_child(const char *name, int up, int go)
 	}
 	if (sva_write_all(up, &r, sizeof(r)) || r.ret || read(go, &c, 1) != 1)
 		_exit(1);
-	r.t0 = wd_sva_now_ns();
+	r.t0 = wd_now_ns();
 	for (int i = 0; i < PROC_N; i++) {
 		memset(b + 2048, 0, 64);
 		if (wd_sva_cipher(&q, sid, 1, iv, b, b + 2048, 64) || memcmp(b + 2048, proc_ref, 64))
 			r.bad++;
 	}
-	r.t1 = wd_sva_now_ns();
+	r.t1 = wd_now_ns();
 	sva_write_all(up, &r, sizeof(r));
 	wd_sva_close(&q);
 	_exit(0);

@@ -100,7 +100,7 @@ static void child(int up, struct report *shared)
 		_exit(1);
 	}
 	/* From here on: exit() only */
-	t0 = wd_sva_now_ns();
+	t0 = wd_now_ns();
 	for (unsigned int r = 0; r < ROUNDS_SYNC; r++) {
 		uint8_t *o = out[r % DEPTH], *b = back[r % DEPTH];
 		const uint8_t *s = src[r % DEPTH], *c = ct[r % DEPTH];
@@ -142,7 +142,7 @@ static void child(int up, struct report *shared)
 		}
 		rep.requests += 2 * DEPTH;
 	}
-	rep.ns = wd_sva_now_ns() - t0;
+	rep.ns = wd_now_ns() - t0;
 
 	*shared = rep;
 	syscall(SYS_exit, 0);

@@ -152,9 +152,9 @@ int main(void)
 		return WDH_EXIT_FAIL;
 	}
 	wdh_diag("device %s", name);
-	v = wd_sva_sysfs_long(name, "flags");
+	v = wd_uacce_sysfs_long(name, "flags");
 	wdh_ok(v >= 0 && (v & WD_SVA_FLAG_SVA), "flags has UACCE_DEV_SVA (flags %ld)", v);
-	if (!wd_sva_sysfs(name, "algorithms", buf, sizeof(buf)))
+	if (!wd_uacce_sysfs(name, "algorithms", buf, sizeof(buf)))
 		wdh_diag("algorithms: %s", buf);
 	wdh_ok(n == EXPECTED_QUEUES, "available_instances %ld at start (the device's %d data queues)",
 	       n, EXPECTED_QUEUES);

@@ -109,10 +109,10 @@ static inline int sva_read_all(int fd, void *buf, size_t len)
 /* available_instances, waiting up to 3 s for it to become want (a release may lag an exit) */
 static inline long sva_wait_available(const char *name, long want)
 {
-	int64_t deadline = wd_sva_now_ns() + 3000000000LL;
+	int64_t deadline = wd_now_ns() + 3000000000LL;
 	long v;
 
-	while ((v = wd_sva_available(name)) != want && wd_sva_now_ns() < deadline)
+	while ((v = wd_sva_available(name)) != want && wd_now_ns() < deadline)
 		usleep(20000);
 	return v;
 }
@@ -120,7 +120,7 @@ static inline long sva_wait_available(const char *name, long want)
 /* waitpid with a time-out; SIGKILLs the child when it runs over. Returns the status or -1. */
 static inline int sva_wait_child(pid_t pid, int timeout_s)
 {
-	int64_t deadline = wd_sva_now_ns() + (int64_t)timeout_s * 1000000000LL;
+	int64_t deadline = wd_now_ns() + (int64_t)timeout_s * 1000000000LL;
 	int status;
 
 	for (;;) {
@@ -130,7 +130,7 @@ static inline int sva_wait_child(pid_t pid, int timeout_s)
 			return status;
 		if (r < 0)
 			return -1;
-		if (wd_sva_now_ns() > deadline) {
+		if (wd_now_ns() > deadline) {
 			wdh_diag("child %d still running after %d s: killed", (int)pid, timeout_s);
 			kill(pid, SIGKILL);
 			waitpid(pid, &status, 0);
@@ -203,13 +203,13 @@ static inline int sva_kmsg_open(void)
  */
 static inline int sva_kmsg_events(int fd, struct sva_event *ev, int max, int wait_ms)
 {
-	int64_t deadline = wd_sva_now_ns() + (int64_t)wait_ms * 1000000LL;
+	int64_t deadline = wd_now_ns() + (int64_t)wait_ms * 1000000LL;
 	char rec[1024];
 	int n = 0;
 
 	if (fd < 0)
 		return 0;
-	while (wd_sva_now_ns() < deadline) {
+	while (wd_now_ns() < deadline) {
 		ssize_t r = read(fd, rec, sizeof(rec) - 1);
 		char *msg, *p;
 		unsigned long long iova = 0;
@@ -240,7 +240,7 @@ static inline int sva_kmsg_events(int fd, struct sva_event *ev, int max, int wai
 				wdh_diag("kernel: %s", msg);
 			}
 		}
-		deadline = wd_sva_now_ns() + 500000000LL > deadline ? wd_sva_now_ns() + 500000000LL : deadline;
+		deadline = wd_now_ns() + 500000000LL > deadline ? wd_now_ns() + 500000000LL : deadline;
 	}
 	return n;
 }
@@ -280,11 +280,11 @@ static inline void sva_wait_ratelimit(void)
 	}
 	close(fd);
 	if (last_us >= 0) {
-		long long wait_us = last_us + 5500000LL - wd_sva_now_ns() / 1000;
+		long long wait_us = last_us + 5500000LL - wd_now_ns() / 1000;
 
 		if (wait_us > 0) {
 			wdh_diag("last SMMU event %.1f s ago: waiting %.1f s for the ratelimit",
-				 (wd_sva_now_ns() / 1000 - last_us) / 1e6, wait_us / 1e6);
+				 (wd_now_ns() / 1000 - last_us) / 1e6, wait_us / 1e6);
 			usleep((useconds_t)wait_us);
 		}
 	}

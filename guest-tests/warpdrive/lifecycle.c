@@ -19,7 +19,7 @@
 static int attr_is(const char *name, const char *attr, const char *want)
 {
 	char buf[128];
-	int ret = wd_vc_sysfs(name, attr, buf, sizeof(buf));
+	int ret = wd_uacce_sysfs(name, attr, buf, sizeof(buf));
 
 	if (ret) {
 		wdh_diag("%s/%s: %s", name, attr, strerror(-ret));

@@ -23,7 +23,7 @@ static int find_virtio(const char *name, char *vdev, size_t len)
 	struct dirent *e;
 	DIR *d;
 
-	snprintf(path, sizeof(path), WD_VC_SYSFS "/%s/device", name);
+	snprintf(path, sizeof(path), WD_UACCE_SYSFS "/%s/device", name);
 	d = opendir(path);
 	if (!d)
 		return -errno;

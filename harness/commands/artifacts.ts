@@ -1,7 +1,7 @@
 // What a run booted, kept in the artifact store and recorded in its manifest ("artifacts"), so the run
 // folder names files that stay what the run used, whatever is built afterwards (replay, prune).
 import { keep, type Stored } from "../lib/store.ts";
-import type { Context } from "./context.ts";
+import { type Context, need } from "./context.ts";
 
 export type ArtifactName = "Image" | "vmlinux" | "System.map" | ".config" | "initramfs" | "qemu";
 
@@ -13,7 +13,7 @@ export function recordArtifact(ctx: Context, name: ArtifactName, a: Pick<Stored,
 
 /** The kernel's files into the store; later steps boot and decode these, never the build dir's. */
 export async function keepKernel(ctx: Context): Promise<void> {
-  const b = ctx.build!;
+  const b = need(ctx, "build");
   const image = await keep(b.image, "Image", b.imageSha256);
   const vmlinux = await keep(b.vmlinux, "vmlinux");
   recordArtifact(ctx, "Image", image);
@@ -26,7 +26,7 @@ export async function keepKernel(ctx: Context): Promise<void> {
 
 /** A QEMU the harness built, into the store (its build dir is rebuilt by the next series or edit). */
 export async function keepQemu(ctx: Context): Promise<void> {
-  const b = ctx.qemu!.build!;
+  const b = need(ctx, "qemu").build!;
   const stored = await keep(b.binary, "qemu-system-aarch64", b.binarySha256);
   recordArtifact(ctx, "qemu", stored);
   ctx.qemuBinary = stored.path;

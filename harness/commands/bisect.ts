@@ -18,7 +18,7 @@ import type { Hunt } from "../stages/bisect/verdict.ts";
 import { runSteps, type RendererChoice } from "./run-steps.ts";
 import { buildSteps, holdTree } from "./build-steps.ts";
 import { evaluatePoint } from "./bisect-point.ts";
-import type { Context } from "./context.ts";
+import { type Context, need } from "./context.ts";
 
 export interface BisectOptions {
   good?: string;
@@ -63,14 +63,14 @@ export async function runBisectCommand(
     for (const d of ctx.failure.details ?? []) print(`  ${d}`);
     return ExitCode.failure;
   }
-  const tree = ctx.tree!;
+  const tree = need(ctx, "tree");
   let good: string;
   let bad: string;
   if (treeMode) {
     good = options.good!;
     bad = options.bad!;
   } else {
-    const series = ctx.series!;
+    const series = need(ctx, "series");
     if (series.patches.length === 0) throw new UsageError("a patch-level bisection needs a series (--series NAME, or one in the profile)");
     good = series.base;
     bad = series.head;

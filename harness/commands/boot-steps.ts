@@ -7,7 +7,7 @@ import { recordArtifact } from "./artifacts.ts";
 import { treeStateId, type TreeState } from "../lib/git.ts";
 import { decodeStack } from "../stages/triage/decode.ts";
 import { executorFor, type GuestRun } from "../executors/index.ts";
-import type { Context, Step } from "./context.ts";
+import { type Context, type Step, need } from "./context.ts";
 
 export const bootSteps: Step[] = [
   {
@@ -16,9 +16,9 @@ export const bootSteps: Step[] = [
     run: async (ctx, progress) => {
       const r = await buildRootfs(
         {
-          buildDir: ctx.build!.buildDir,
-          uapiInclude: ctx.build!.uapiInclude,
-          headersId: `${uapiStateId(ctx.series!.state)}:${ctx.config!.key}`,
+          buildDir: need(ctx, "build").buildDir,
+          uapiInclude: need(ctx, "build").uapiInclude,
+          headersId: `${uapiStateId(need(ctx, "series").state)}:${need(ctx, "config").key}`,
           crossCompile: ctx.job.profile.toolchain.crossCompile,
           suites: ctx.job.suites,
           logFile: ctx.run.file("rootfs.log"),
@@ -45,11 +45,11 @@ export const bootSteps: Step[] = [
       const timeouts = ctx.job.profile.timeouts;
       const r = await executor.run(
         {
-          kernel: { image: ctx.kernelImage ?? ctx.build!.image, vmlinux: ctx.vmlinux ?? ctx.build!.vmlinux, treeDir: ctx.build!.treeDir },
-          initramfs: ctx.rootfs!.initrd,
+          kernel: { image: ctx.kernelImage ?? need(ctx, "build").image, vmlinux: ctx.vmlinux ?? need(ctx, "build").vmlinux, treeDir: need(ctx, "build").treeDir },
+          initramfs: need(ctx, "rootfs").initrd,
           machine,
           append: ctx.job.append,
-          tests: ctx.rootfs!.tests,
+          tests: need(ctx, "rootfs").tests,
           timeouts: { bootMs: timeouts.boot * 1000, connectMs: timeouts.ssh * 1000, testScale: timeouts.testScale },
           runDir: { id: ctx.run.id, file: ctx.run.file },
           // The executor has read the Image and the initramfs: another run may now change the tree and rebuild.

@@ -17,7 +17,7 @@ import { skipped } from "../lib/stage.ts";
 import { prepareTree } from "../stages/tree/tree.ts";
 import { checkHost, requiredTools } from "../stages/host/host.ts";
 import { executorFor } from "../executors/index.ts";
-import type { Context, Step } from "./context.ts";
+import { type Context, type Step, need } from "./context.ts";
 import { keepKernel } from "./artifacts.ts";
 
 /**
@@ -84,7 +84,7 @@ export const buildSteps: Step[] = [
     id: "series",
     title: "Series",
     run: async (ctx, progress) => {
-      const tree = ctx.tree!;
+      const tree = need(ctx, "tree");
       const { job } = ctx;
       const deps = { ...ctx.deps, progress };
       const materialized = [];
@@ -112,9 +112,9 @@ export const buildSteps: Step[] = [
     title: "Checkpatch",
     run: async (ctx, progress) => {
       const mode = ctx.job.options.checkpatch;
-      const patches = ctx.series!.patches;
+      const patches = need(ctx, "series").patches;
       if (mode === "off" || patches.length === 0) return skipped("checkpatch", mode === "off" ? "--checkpatch off" : "no patches");
-      const r = await runCheckpatch({ treeDir: ctx.tree!.path, patches, mode, logFile: ctx.run.file("checkpatch.log") }, { ...ctx.deps, progress });
+      const r = await runCheckpatch({ treeDir: need(ctx, "tree").path, patches, mode, logFile: ctx.run.file("checkpatch.log") }, { ...ctx.deps, progress });
       ctx.checkpatch = r.output;
       if (r.output) ctx.run.set("checkpatch", r.output);
       return r;
@@ -125,7 +125,7 @@ export const buildSteps: Step[] = [
     title: "Kconfig",
     run: async (ctx, progress) => {
       const { tree, series, job } = ctx;
-      const buildDir = ctx.buildDir!;
+      const buildDir = need(ctx, "buildDir");
       const r = await lockBuildDir(buildDir, ctx, progress, () => configureKernel(
         {
           treeDir: tree!.path,
@@ -148,14 +148,14 @@ export const buildSteps: Step[] = [
     title: "Build",
     run: async (ctx, progress) => {
       const { tree, series, job } = ctx;
-      const buildDir = ctx.buildDir!;
+      const buildDir = need(ctx, "buildDir");
       const r = await lockBuildDir(buildDir, ctx, progress, () => buildKernel(
         {
           treeDir: tree!.path,
           treeStateId: treeStateId(series!.state),
           treeDirty: series!.state.dirty !== null,
           buildDir,
-          configKey: ctx.config!.key,
+          configKey: need(ctx, "config").key,
           toolchain: job.profile.toolchain,
           logFile: ctx.run.file("build.log"),
           timeoutMs: job.profile.timeouts.build * 1000,
@@ -184,7 +184,7 @@ function lockBuildDir<T>(buildDir: string, ctx: Context, progress: (m: string) =
 
 /** The built files: from the artifact store where kept there (immutable, so safe to hard-link), else the build dir. */
 export function artifactPaths(ctx: Context): Record<string, string> {
-  const b = ctx.build!;
+  const b = need(ctx, "build");
   const stored = (ctx.run.manifest.artifacts ?? {}) as Record<string, { path: string } | undefined>;
   const pick = (name: string, fallback: string) => stored[name]?.path ?? fallback;
   return {

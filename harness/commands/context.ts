@@ -72,3 +72,14 @@ export interface Step {
   /** One stage's result, or several (an executor's boot, ssh, guest and shutdown phases). */
   run: (ctx: Context, progress: (message: string) => void) => Promise<StageResult<unknown> | StageResult<unknown>[] | void>;
 }
+
+/**
+ * What an earlier step put in the context for this one (the tree, the build, the rootfs, ...). Steps run
+ * in a fixed order and skip after a failure, so its absence is a bug in that order, said as one, never a
+ * `TypeError` on `undefined` somewhere below.
+ */
+export function need<K extends keyof Context>(ctx: Context, key: K): NonNullable<Context[K]> {
+  const value = ctx[key];
+  if (value === undefined || value === null) throw new Error(`bug: a step needs ctx.${String(key)}, which no earlier step produced`);
+  return value as NonNullable<Context[K]>;
+}

@@ -12,7 +12,7 @@ import { checkBase } from "../stages/series/base.ts";
 import { materializeSeries } from "../stages/series/sources.ts";
 import { UsageError } from "../lib/errors.ts";
 import { relative } from "node:path";
-import type { Step } from "./context.ts";
+import { type Step, need } from "./context.ts";
 import { keepQemu } from "./artifacts.ts";
 
 const NO_QEMU_BUILD = "the machine runs QEMU from the host";
@@ -69,7 +69,7 @@ export const qemuSteps: Step[] = [
         head: r.output.head,
         series: materialized.map((m) => m.name),
         baseCheck,
-        patches: patches.map((p) => ({ ...p, checkpatch: ctx.qemu!.checkpatch?.find((v) => v.file === p.file)?.verdict })),
+        patches: patches.map((p) => ({ ...p, checkpatch: need(ctx, "qemu").checkpatch?.find((v) => v.file === p.file)?.verdict })),
       });
       return { ...r, stage: "qemu-series", reason };
     },
@@ -111,15 +111,15 @@ export const qemuSteps: Step[] = [
       const build = ctx.qemu?.build;
       if (!q || !build) return skipped("qemu-check", NO_QEMU_BUILD);
       if (q.def.check.length === 0) {
-        ctx.qemu!.release?.();
+        need(ctx, "qemu").release?.();
         return skipped("qemu-check", "the machine names no qtests");
       }
       const r = await checkQemu(
         { buildDir: build.buildDir, binary: build.binary, buildKey: build.key, tests: q.def.check, timeoutMs: q.def.checkTimeout * 1000, logFile: ctx.run.file("qemu-check.log") },
         { ...ctx.deps, progress },
       );
-      ctx.qemu!.checks = r.output;
-      ctx.qemu!.release?.();
+      need(ctx, "qemu").checks = r.output;
+      need(ctx, "qemu").release?.();
       if (r.output) ctx.run.set("qemuCheck", r.output);
       return r;
     },

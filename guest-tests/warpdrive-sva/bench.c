@@ -26,9 +26,6 @@ static const char *const size_name[NSIZES] = { "64B", "4KiB", "64KiB" };
 static const unsigned int counts[NSIZES] = { 5000, 2000, 300 };
 static const unsigned int warmups[NSIZES] = { 100, 50, 10 };
 
-static const uint8_t key[16] = {
-	0x2b, 0x7e, 0x15, 0x16, 0x28, 0xae, 0xd2, 0xa6, 0xab, 0xf7, 0x15, 0x88, 0x09, 0xcf, 0x4f, 0x3c,
-};
 static uint8_t iv[16];
 static uint8_t *src, *ref, *dst[DEPTH];	/* pinned */
 static int64_t lat[MAX_N];
@@ -162,7 +159,7 @@ static void proc_child(const char *name, int up, int go)
 		usleep(10000);
 	}
 	if (!r.ret)
-		r.ret = wd_sva_session(&q, 1, key, 16, &sid);
+		r.ret = wd_sva_session(&q, 1, sp800_38a_key, sizeof(sp800_38a_key), &sid);
 	b = r.ret ? NULL : wd_sva_alloc(4096);
 	if (!r.ret && !b)
 		r.ret = -ENOMEM;
@@ -265,7 +262,7 @@ int main(void)
 	for (unsigned int i = 0; src && i < 65536; i++)
 		src[i] = (uint8_t)(i * 31 + 7);
 
-	ret = wd_sva_afalg_open(&a, key, sizeof(key), which, sizeof(which));
+	ret = wd_sva_afalg_open(&a, sp800_38a_key, sizeof(sp800_38a_key), which, sizeof(which));
 	if (ret) {
 		printf("Bail out! AF_ALG: %s\n", strerror(-ret));
 		return WDH_EXIT_FAIL;
@@ -275,7 +272,7 @@ int main(void)
 	if (!ret)
 		ret = wd_sva_open(&q, name, 0);
 	if (!ret)
-		ret = wd_sva_session(&q, 1, key, sizeof(key), &sid);
+		ret = wd_sva_session(&q, 1, sp800_38a_key, sizeof(sp800_38a_key), &sid);
 	if (ret || !src || !ref || !dst[DEPTH - 1]) {
 		printf("Bail out! SVA queue: %s\n", sva_err(ret ? ret : -ENOMEM));
 		return WDH_EXIT_FAIL;

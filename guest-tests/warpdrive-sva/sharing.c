@@ -21,7 +21,7 @@ struct opened {
 };
 
 struct report {
-	int kat_ok[SVA_NKAT][2];
+	int kat_ok[SP800_38A_NCBC][2];
 	int kat_ret;
 	int afalg_ret;
 	unsigned int rnd_total, rnd_enc_ok, rnd_dec_ok, rnd_errors;
@@ -57,8 +57,8 @@ static void child(const char *name, int up, int go, unsigned int seed)
 		_exit(1);
 
 	/* Known answers */
-	for (size_t k = 0; k < SVA_NKAT; k++) {
-		const struct sva_kat *t = &sva_kats[k];
+	for (size_t k = 0; k < SP800_38A_NCBC; k++) {
+		const struct sp800_38a_cbc_vector *t = &sp800_38a_cbc[k];
 		uint8_t *buf = wd_sva_alloc(192);
 
 		rep.kat_ret = buf ? 0 : -ENOMEM;
@@ -224,9 +224,9 @@ int main(void)
 
 		if (got && i == 0)
 			wdh_diag("AF_ALG reference: %s", rep[i].which[0] ? rep[i].which : "(none)");
-		for (size_t k = 0; kat && k < SVA_NKAT; k++)
+		for (size_t k = 0; kat && k < SP800_38A_NCBC; k++)
 			if (!rep[i].kat_ok[k][0] || !rep[i].kat_ok[k][1]) {
-				wdh_diag("process %d: %s %s wrong", i, sva_kats[k].name,
+				wdh_diag("process %d: %s %s wrong", i, sp800_38a_cbc[k].name,
 					 rep[i].kat_ok[k][0] ? "decrypt" : "encrypt");
 				kat = 0;
 			}

@@ -39,10 +39,6 @@ static const char *const size_name[NSIZES] = { "64B", "4KiB" };
 static const unsigned int counts[NSIZES] = { 3000, 2000 };
 static const unsigned int warmup = 100;
 
-static const uint8_t key[16] = {
-	0x2b, 0x7e, 0x15, 0x16, 0x28, 0xae, 0xd2, 0xa6, 0xab, 0xf7, 0x15, 0x88, 0x09, 0xcf, 0x4f, 0x3c,
-};
-
 static uint8_t src[4096], ref[4096], iv[16];
 static uint8_t dst[DEPTH][4096];
 static int64_t lat[MAX_N];
@@ -197,14 +193,14 @@ int main(void)
 	for (int k = 0; k < DEPTH; k++)
 		dsts[k] = dst[k];
 
-	ret = wd_afalg_open(&a, key, sizeof(key));
+	ret = wd_afalg_open(&a, sp800_38a_key, sizeof(sp800_38a_key));
 	if (ret) {
 		printf("Bail out! AF_ALG %s: %s\n", WD_AFALG_DRIVER, strerror(-ret));
 		return WDH_EXIT_FAIL;
 	}
 	ret = wd_vc_open(&q, NULL);
 	if (!ret)
-		ret = wd_vc_session(&q, 1, key, sizeof(key), &sid);
+		ret = wd_vc_session(&q, 1, sp800_38a_key, sizeof(sp800_38a_key), &sid);
 	if (ret) {
 		printf("Bail out! user queue: %s\n", strerror(-ret));
 		return WDH_EXIT_FAIL;

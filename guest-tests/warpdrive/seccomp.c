@@ -26,10 +26,6 @@
 #define ROUNDS 5000
 #define LEN 64
 
-static const uint8_t key[16] = {
-	0x2b, 0x7e, 0x15, 0x16, 0x28, 0xae, 0xd2, 0xa6, 0xab, 0xf7, 0x15, 0x88, 0x09, 0xcf, 0x4f, 0x3c,
-};
-
 struct report {
 	int setup;		/* 0 once the queue and sessions are ready */
 	unsigned int done, errors, bad_enc, bad_dec;
@@ -68,9 +64,9 @@ static void data_path(struct report *rep)
 	rep->setup = -1;
 	ret = wd_vc_open(&q, NULL);
 	if (!ret)
-		ret = wd_vc_session(&q, 1, key, sizeof(key), &enc);
+		ret = wd_vc_session(&q, 1, sp800_38a_key, sizeof(sp800_38a_key), &enc);
 	if (!ret)
-		ret = wd_vc_session(&q, 0, key, sizeof(key), &dec);
+		ret = wd_vc_session(&q, 0, sp800_38a_key, sizeof(sp800_38a_key), &dec);
 	if (ret) {
 		rep->setup = ret;
 		syscall(SYS_exit, 2);
@@ -136,7 +132,7 @@ int main(void)
 	for (int i = 0; i < 16; i++)
 		iv[i] = (uint8_t)(0xa0 + i);
 
-	ret = wd_afalg_open(&a, key, sizeof(key));
+	ret = wd_afalg_open(&a, sp800_38a_key, sizeof(sp800_38a_key));
 	for (int b = 0; !ret && b < 2; b++)
 		ret = wd_afalg_cipher(&a, 1, iv, src[b], want_enc[b], LEN);
 	wd_afalg_close(&a);

@@ -26,7 +26,8 @@ export async function keepKernel(ctx: Context): Promise<void> {
 
 /** A QEMU the harness built, into the store (its build dir is rebuilt by the next series or edit). */
 export async function keepQemu(ctx: Context): Promise<void> {
-  const b = need(ctx, "qemu").build!;
+  const b = need(ctx, "qemu").build;
+  if (!b) throw new Error("bug: the QEMU binary is kept before QEMU was built");
   const stored = await keep(b.binary, "qemu-system-aarch64", b.binarySha256);
   recordArtifact(ctx, "qemu", stored);
   ctx.qemuBinary = stored.path;

@@ -124,12 +124,14 @@ export const buildSteps: Step[] = [
     id: "kconfig",
     title: "Kconfig",
     run: async (ctx, progress) => {
-      const { tree, series, job } = ctx;
+      const { job } = ctx;
+      const tree = need(ctx, "tree");
+      const series = need(ctx, "series");
       const buildDir = need(ctx, "buildDir");
       const r = await lockBuildDir(buildDir, ctx, progress, () => configureKernel(
         {
-          treeDir: tree!.path,
-          treeStateId: configStateId(series!.state),
+          treeDir: tree.path,
+          treeStateId: configStateId(series.state),
           buildDir,
           base: job.profile.kconfig.base,
           fragments: job.fragments,
@@ -147,13 +149,15 @@ export const buildSteps: Step[] = [
     id: "build",
     title: "Build",
     run: async (ctx, progress) => {
-      const { tree, series, job } = ctx;
+      const { job } = ctx;
+      const tree = need(ctx, "tree");
+      const series = need(ctx, "series");
       const buildDir = need(ctx, "buildDir");
       const r = await lockBuildDir(buildDir, ctx, progress, () => buildKernel(
         {
-          treeDir: tree!.path,
-          treeStateId: treeStateId(series!.state),
-          treeDirty: series!.state.dirty !== null,
+          treeDir: tree.path,
+          treeStateId: treeStateId(series.state),
+          treeDirty: series.state.dirty !== null,
           buildDir,
           configKey: need(ctx, "config").key,
           toolchain: job.profile.toolchain,

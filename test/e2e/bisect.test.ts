@@ -34,7 +34,7 @@ describe("npm run bisect on the real kernel", () => {
     const manifest = JSON.parse(readFileSync(join(run.runDir, "manifest.json"), "utf8"));
     treeDir = manifest.tree.path;
     base = (await git(treeDir, "rev-list", "--max-parents=0", "HEAD")).stdout.trim();
-    head = r.steps.find((s: { role: string }) => s.role === "bad-end").commit;
+    head = r.steps.find((s: { role: string }) => s.role === "bad-end")?.commit ?? "";
     expect(r.firstBad.subject).toBe(culprit);
     expect(r.hunted).toMatch(/virtcrypto_probe/);
     expect(r.steps.length).toBeLessThanOrEqual(4);

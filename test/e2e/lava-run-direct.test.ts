@@ -1,6 +1,7 @@
 // The default machine through a real local lab (lava-dispatcher's lava-run, the qemu device type from
 // lava-server's .deb), driven through the executor's own functions rather than the CLI: the default
-// kernel and initramfs of a default boot test this test runs first, baseline passing behind the SMMUv3. Skipped only where lava-run is not installed (CI installs it).
+// kernel and initramfs of a default boot test this test runs first, baseline passing behind the SMMUv3.
+// Skipped only where lava-run is not installed (CI installs it).
 import { existsSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -19,15 +20,17 @@ import { cli } from "./cli.ts";
 
 interface Found { image: string; initramfs: string; tests: { suite: string; name: string; command: string[]; timeoutSeconds: number }[]; append: string[] }
 
-/** The kernel, initramfs and baseline tests of one run folder (its manifest). */
-function runOf(runDir: string): Found | undefined {
+/** The kernel, initramfs and baseline tests of the default boot test's run folder, or why they are not there. */
+function runOf(runDir: string): Found | string {
   const file = join(runDir, "manifest.json");
-  if (!existsSync(file)) return undefined;
+  if (!runDir || !existsSync(file)) return `the boot test named no run folder with a manifest ("${runDir}")`;
   const m = JSON.parse(readFileSync(file, "utf8"));
+  if (!m.inputs?.machine?.endsWith("/virt-smmuv3.yaml")) return `the boot test ran on ${m.inputs?.machine}, not qemu/virt-smmuv3.yaml`;
   const image = m.artifacts?.Image?.path;
   const initramfs = m.artifacts?.initramfs?.path;
+  if (!image || !initramfs || !existsSync(image) || !existsSync(initramfs)) return `its kernel or initramfs is not in the store (${image}, ${initramfs})`;
   const tests = (m.guestTests ?? []).filter((t: { suite: string }) => t.suite === "baseline");
-  if (!image || !initramfs || !existsSync(image) || !existsSync(initramfs) || tests.length !== 4) return undefined;
+  if (tests.length !== 4) return `it ran ${tests.length} baseline tests, not 4`;
   return { image, initramfs, tests, append: m.inputs?.append ?? [] };
 }
 
@@ -40,8 +43,10 @@ describe.skipIf(!existsSync("/usr/bin/lava-run"))("the default machine through l
   beforeAll(async () => {
     const r = await cli("boot-test", "--tests", "baseline");
     if (r.exitCode !== 0) throw new Error(`the default boot test failed, so there is no kernel to hand to lava-run:\n${r.output}`);
-    found = runOf(r.runDir);
-  }, 1_200_000);
+    const got = runOf(r.runDir);
+    if (typeof got === "string") throw new Error(got);
+    found = got;
+  });
   it("boots the cached default kernel behind virt,iommu=smmuv3 and passes baseline through lava-test-case", async () => {
     expect(found, "a default run whose kernel and initramfs are in the store").toBeDefined();
     const dir = mkdtempSync(join(tmpdir(), "wdh-lava-"));

@@ -50,6 +50,21 @@ export async function renderDevice(templatesDir: string, dictionary: string, wor
   return stdout;
 }
 
+let localJobs = 0;
+
+/**
+ * A job id no other lava-run on this host is using now. lava-run keeps a job's downloads under
+ * /var/lib/lava/dispatcher/tmp/<job id>/ and removes that whole folder when the job ends (job.py,
+ * "Root tmp directory removed"), so of two jobs with one id (a bisection's parallel repeats, two
+ * harness runs) the first to end deletes the other's ramdisk under it: seen as "unable to compress
+ * file .../tmp/1/deployimages-.../ramdisk.cpio", an infrastructure failure of a good job. The process
+ * id keeps harness processes apart, the counter the jobs of one process.
+ */
+export function localJobId(pid = process.pid): string {
+  localJobs = (localJobs + 1) % 1000;
+  return String(pid * 1000 + localJobs);
+}
+
 export interface LocalLavaRun {
   log: LavaJobLog;
   exitCode: number;
@@ -75,7 +90,7 @@ export async function runLocalLava(
   writeFileSync(join(opts.dir, "job.yaml"), opts.jobYaml);
   const output = join(opts.dir, "lava-output");
   mkdirSync(output, { recursive: true });
-  const argv = ["lava-run", "--job-id", opts.jobId ?? "1", "--output-dir", output, "--device", join(opts.dir, "device.yaml"), join(opts.dir, "job.yaml")];
+  const argv = ["lava-run", "--job-id", opts.jobId ?? localJobId(), "--output-dir", output, "--device", join(opts.dir, "device.yaml"), join(opts.dir, "job.yaml")];
   const lines: string[] = [];
   const started = performance.now();
   const signals = [signal, opts.stop].filter((s): s is AbortSignal => s !== undefined);

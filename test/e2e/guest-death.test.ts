@@ -38,6 +38,17 @@ describe("a kernel that dies during a guest test", () => {
     expect(byName.after.status).toBe("pass");
   });
 
+  it("a test that leaves a task blocked in the kernel, console silent: the reason says where it waits", async () => {
+    const run = await cli("boot-test", "--tests", fixture("guest-tests/kernel-blocks"));
+    expect(run.exitCode, run.output).toBe(1);
+    const t = results(run.runDir).tests[0] as T;
+    expect(t.status).toBe("fail");
+    // the vfork() parent, in D state, named with its first frame past the waiting ones
+    expect(t.reason).toMatch(/^timed out after \d+ s; blocked in the kernel: blocks \(pid \d+\) in \S+/);
+    // its stack, decoded: the vfork wait is inlined into kernel_clone
+    expect(t.kernelReport!.join("\n")).toMatch(/kernel_clone \(kernel\/fork\.c:\d+/);
+  });
+
   it("a test that hangs in the kernel: its timeout fires and the console's stall or lockup report is the reason", async () => {
     const run = await cli("boot-test", "--tests", fixture("guest-tests/kernel-hangs"));
     expect(run.exitCode, run.output).toBe(1);

@@ -7,6 +7,7 @@ import { failed, passed, type Deps, type StageResult } from "../../lib/stage.ts"
 import { InfraError, InterruptedError, isAbort } from "../../lib/errors.ts";
 import { base, judge, skippedTest, type TestResult } from "../../stages/guest/judge.ts";
 import type { GuestTest } from "../../stages/guest/suites.ts";
+import { BLOCKED_TASKS_COMMAND, blockedSummary, parseBlockedTasks, type BlockedTask } from "../../stages/triage/blocked.ts";
 import { crashSignature, isFailure, reportExcerpt, type Finding } from "../../stages/triage/triage.ts";
 import type { GuestEnd, LiveGuest } from "./boot.ts";
 
@@ -123,7 +124,11 @@ async function runOne(test: GuestTest, input: GuestRunInput, deps: Deps): Promis
   const judged = judge(test, result, kernelLog, findings, seconds);
   if (!result.timedOut) {
     const report = findings.find((f) => DEATH_KINDS.has(f.kind));
-    return report && judged.status === "fail" ? { ...judged, kernelReport: reportExcerpt(report) } : judged;
+    if (report && judged.status === "fail") return { ...judged, kernelReport: reportExcerpt(report) };
+    // Killed by its own timeout (busybox timeout, exit 137) with nothing on the console: what it left
+    // blocked in the kernel, if anything, is the lead (a release that never returns, say).
+    if (result.exitCode === 137 && !findings.some(isFailure)) return withBlocked(judged, await blockedTasks(session, deps.signal));
+    return judged;
   }
   // A test that outlived its timeout: did it hang the kernel? Say what the console shows, and stop
   // the run if the guest no longer answers at all.
@@ -132,12 +137,31 @@ async function runOne(test: GuestTest, input: GuestRunInput, deps: Deps): Promis
   const report = findings.find((f) => DEATH_KINDS.has(f.kind)) ?? (pending && DEATH_KINDS.has(pending.kind) ? pending : undefined) ?? findings.find(isFailure);
   const alive = await session.run("true", ALIVE_CHECK_MS, deps.signal).then((r) => r.exitCode === 0, () => false);
   const shown = report ? `; the console shows ${report.kind}: ${report.title}` : "; nothing on the console";
-  return {
+  // The console silent and the guest answering: a task may be stuck in the kernel where no detector
+  // looks yet (a killable wait, or less than the hung-task timeout). Where each blocked task waits.
+  const blocked = alive && !report ? await blockedTasks(session, deps.signal) : [];
+  return withBlocked({
     ...judged,
-    reason: `${judged.reason}${shown}${alive ? "" : "; the guest no longer answers"}`,
+    reason: `${judged.reason}${shown}`,
     ...(report ? { kernelReport: reportExcerpt(report), findings: findings.includes(report) ? findings : [...findings, report] } : {}),
-    ...(alive ? {} : { guestUnresponsive: true }),
+  }, blocked, alive ? "" : "; the guest no longer answers", alive ? {} : { guestUnresponsive: true });
+}
+
+/** A timed-out test's result with the tasks it left blocked: where each waits in the reason, the stacks as its report. */
+function withBlocked(r: TestResult, blocked: BlockedTask[], tail = "", extra: Partial<TestResult> = {}): TestResult {
+  const stuck = blockedSummary(blocked);
+  return {
+    ...r,
+    reason: `${r.reason}${stuck.length ? `; blocked in the kernel: ${stuck.join("; ")}` : ""}${tail}`,
+    ...(blocked.length ? { kernelReport: blocked.flatMap((t) => [`${t.comm} (pid ${t.pid}), blocked:`, ...t.frames.map((f) => `  ${f}`)]) } : {}),
+    ...extra,
   };
+}
+
+/** The guest's tasks in D state and their stacks; none when the guest cannot say (no answer, no /proc/PID/stack). */
+async function blockedTasks(session: SshSession, signal: AbortSignal): Promise<BlockedTask[]> {
+  const r = await session.run(BLOCKED_TASKS_COMMAND, ALIVE_CHECK_MS, signal).catch(() => undefined);
+  return r && r.exitCode === 0 ? parseBlockedTasks(r.stdout) : [];
 }
 
 /** The kernel's own report of its death since line `from`: waits up to `graceMs` for the console. */

@@ -6,7 +6,7 @@ import { join } from "node:path";
 import { execa } from "execa";
 import { describe, expect, it } from "vitest";
 import { repoRoot } from "../../harness/lib/paths.ts";
-import { cli } from "./cli.ts";
+import { cli, runJson } from "./cli.ts";
 
 const fixtureSeries = join(repoRoot, "test/fixtures/series/bisect-panic");
 const culprit = "crypto: virtio - store through a NULL pointer at probe (test fixture)";
@@ -27,11 +27,11 @@ describe("npm run bisect on the real kernel", () => {
     const run = await cli("bisect", "--series", fixtureSeries, "--hunt", "boot", ...job);
     expect(run.exitCode, run.output).toBe(0);
     expect(run.output).toContain(culprit);
-    const r = JSON.parse(readFileSync(join(run.runDir, "results.json"), "utf8"));
+    const r = runJson(run.runDir, "results.json");
     expect(r.status).toBe("found");
     // What the later tests build on, taken before the checks that do not concern them, so that one failing
     // check here (say, a build another run forced) fails this test only.
-    const manifest = JSON.parse(readFileSync(join(run.runDir, "manifest.json"), "utf8"));
+    const manifest = runJson(run.runDir, "manifest.json");
     treeDir = manifest.tree.path;
     base = (await git(treeDir, "rev-list", "--max-parents=0", "HEAD")).stdout.trim();
     head = r.steps.find((s: { role: string }) => s.role === "bad-end")?.commit ?? "";
@@ -58,7 +58,7 @@ describe("npm run bisect on the real kernel", () => {
     expect(treeDir).not.toBe("");
     const run = await cli("bisect", "--tree", treeDir, "--no-series", "--good", base, "--bad", head, ...job);
     expect(run.exitCode, run.output).toBe(0);
-    const r = JSON.parse(readFileSync(join(run.runDir, "results.json"), "utf8"));
+    const r = runJson(run.runDir, "results.json");
     expect(r.firstBad.subject).toBe(culprit);
     // every point was already built once by the patch-level run: no cold build anywhere
     for (const step of r.steps) expect(step.durationMs).toBeLessThan(120_000);
@@ -92,14 +92,14 @@ describe("npm run bisect on the real kernel", () => {
     writeFileSync(mbox, files.map((f) => readFileSync(join(fixtureSeries, f), "utf8")).join(""));
     const run = await cli("build-kernel", "--no-series", "--mbox", mbox, "--checkpatch", "enforce", "--quiet");
     expect(run.exitCode, run.output).toBe(0);
-    const r = JSON.parse(readFileSync(join(run.runDir, "results.json"), "utf8"));
+    const r = runJson(run.runDir, "results.json");
     expect(r.patches.map((p: { subject: string }) => p.subject)[2]).toBe(culprit);
     expect(r.patches.map((p: { provenance: { kind: string; part: string } }) => `${p.provenance.kind} ${p.provenance.part}`)).toEqual([
       "mbox v1 1/4", "mbox v1 2/4", "mbox v1 3/4", "mbox v1 4/4",
     ]);
     expect(r.checkpatch.map((v: { verdict: string }) => v.verdict)).toEqual(["clean", "clean", "clean", "clean"]);
     // the mails give the very commits the .patch files gave
-    const manifest = JSON.parse(readFileSync(join(run.runDir, "manifest.json"), "utf8"));
+    const manifest = runJson(run.runDir, "manifest.json");
     expect(manifest.series.head).toBe(head);
   });
 

@@ -6,11 +6,11 @@ import { join } from "node:path";
 import { execa } from "execa";
 import { describe, expect, it } from "vitest";
 import { repoRoot } from "../../harness/lib/paths.ts";
-import { cli, type CliRun } from "./cli.ts";
+import { cli, type CliRun, runJson } from "./cli.ts";
 
 
 const fixture = (...p: string[]) => join(repoRoot, "test/fixtures", ...p);
-const results = (run: CliRun) => JSON.parse(readFileSync(join(run.runDir, "results.json"), "utf8"));
+const results = (run: CliRun) => runJson(run.runDir, "results.json");
 
 describe("npm run boot-test on the default profile", () => {
   it("applies, builds, boots behind the SMMUv3 and passes the baseline suite over SSH", async () => {
@@ -39,7 +39,7 @@ describe("npm run boot-test on the default profile", () => {
     }
     const console = readFileSync(join(run.runDir, "console.log"), "utf8");
     expect(console).toMatch(/arm-smmu-v3 9050000\.smmuv3: ias \d+-bit/);
-    const manifest = JSON.parse(readFileSync(join(run.runDir, "manifest.json"), "utf8"));
+    const manifest = runJson(run.runDir, "manifest.json");
     expect(manifest.kernel.release).toMatch(/^6\.12\./);
     expect(manifest.exitCode).toBe(0);
     expect(manifest.baseCheck).toMatchObject({ matches: true, stated: "debian linux-source-6.12" });

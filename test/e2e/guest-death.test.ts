@@ -5,10 +5,10 @@ import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { repoRoot } from "../../harness/lib/paths.ts";
-import { cli } from "./cli.ts";
+import { cli, runJson } from "./cli.ts";
 
 const fixture = (...p: string[]) => join(repoRoot, "test/fixtures", ...p);
-const results = (runDir: string) => JSON.parse(readFileSync(join(runDir, "results.json"), "utf8"));
+const results = (runDir: string) => runJson(runDir, "results.json");
 type T = { suite: string; name: string; status: string; reason?: string; findings: { kind: string; title: string }[]; kernelReport?: string[] };
 
 describe("a kernel that dies during a guest test", () => {
@@ -69,7 +69,7 @@ describe("a kernel that dies during a guest test", () => {
     expect(died.reason).toMatch(/^the kernel died: /);
     const run = await cli("bisect", "--series", series, "--tests", "baseline", "--hunt", "test:baseline/aes-cbc-kat", "--quiet");
     expect(run.exitCode, run.output).toBe(0);
-    const r = JSON.parse(readFileSync(join(run.runDir, "results.json"), "utf8"));
+    const r = runJson(run.runDir, "results.json");
     expect(r.firstBad.subject).toBe("crypto: virtio - store through a NULL pointer on encrypt (test fixture)");
     expect(r.steps.every((s: { verdict: string }) => s.verdict !== "skip")).toBe(true);
     expect(existsSync(join(run.runDir, "bisect.log"))).toBe(true);

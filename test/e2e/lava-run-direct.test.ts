@@ -16,7 +16,7 @@ import { testOutcomes } from "../../harness/executors/lava/log.ts";
 import { lavaMachineOf } from "../../harness/executors/lava/machine.ts";
 import { runLocalLava } from "../../harness/executors/lava/local.ts";
 import { lavaRamdisk } from "../../harness/executors/lava/ramdisk.ts";
-import { cli } from "./cli.ts";
+import { cli, runJson } from "./cli.ts";
 
 interface Found { image: string; initramfs: string; tests: { suite: string; name: string; command: string[]; timeoutSeconds: number }[]; append: string[] }
 
@@ -24,7 +24,7 @@ interface Found { image: string; initramfs: string; tests: { suite: string; name
 function runOf(runDir: string): Found | string {
   const file = join(runDir, "manifest.json");
   if (!runDir || !existsSync(file)) return `the boot test named no run folder with a manifest ("${runDir}")`;
-  const m = JSON.parse(readFileSync(file, "utf8"));
+  const m = runJson(runDir, "manifest.json");
   if (!m.inputs?.machine?.endsWith("/virt-smmuv3.yaml")) return `the boot test ran on ${m.inputs?.machine}, not qemu/virt-smmuv3.yaml`;
   const image = m.artifacts?.Image?.path;
   const initramfs = m.artifacts?.initramfs?.path;

@@ -9,10 +9,10 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { repoRoot } from "../../harness/lib/paths.ts";
-import { cli, cliWithEnv, type CliRun } from "./cli.ts";
+import { cli, cliWithEnv, type CliRun, runJson } from "./cli.ts";
 
 
-const results = (run: CliRun) => JSON.parse(readFileSync(join(run.runDir, "results.json"), "utf8"));
+const results = (run: CliRun) => runJson(run.runDir, "results.json");
 const statuses = (run: CliRun) => results(run).tests.map((t: { suite: string; name: string; status: string }) => `${t.suite}/${t.name}:${t.status}`);
 const stageMs = (run: CliRun, id: string) => results(run).stages.filter((s: { stage: string }) => ["boot", "ssh", "guest", "shutdown"].includes(s.stage) && (id === "*" || s.stage === id)).reduce((a: number, s: { durationMs: number }) => a + s.durationMs, 0);
 
@@ -30,7 +30,7 @@ describe.skipIf(!existsSync("/usr/bin/lava-run"))("the default machine through L
     expect(statuses(lava)).toEqual(["baseline/smmu-probed:pass", "baseline/iommu-groups:pass", "baseline/aes-cbc-kat:pass", "baseline/kernel-log-clean:pass"]);
     const r = results(lava);
     expect(r.status).toBe("pass");
-    expect(r.machine?.executor ?? JSON.parse(readFileSync(join(lava.runDir, "manifest.json"), "utf8")).executor).toBe("lava");
+    expect(r.machine?.executor ?? runJson(lava.runDir, "manifest.json").executor).toBe("lava");
     // the same evidence as a local run: the console (SMMUv3 probed), each test's TAP and kernel log
     expect(readFileSync(join(lava.runDir, "console.log"), "utf8")).toMatch(/arm-smmu-v3 9050000\.smmuv3: ias \d+-bit/);
     expect(r.tests[0].output).toMatch(/^ok 1 /m);
@@ -55,7 +55,7 @@ describe.skipIf(!existsSync("/usr/bin/lava-run"))("a bisection over LAVA", () =>
       // every point booted, so it ran three times (a parallel batch does not stop at two failures)
       expect(step.outcomes.length, `${step.role} ${step.verdict}`).toBe(3);
       const spans = step.outcomes.map((o) => {
-        const m = JSON.parse(readFileSync(join(o.runDir, "manifest.json"), "utf8"));
+        const m = runJson(o.runDir, "manifest.json");
         expect(m.executor).toBe("lava");
         const start = Date.parse(m.startedAt);
         return [start, start + o.durationMs] as const;

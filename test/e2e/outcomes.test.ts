@@ -12,10 +12,10 @@ import { createContext } from "../../harness/commands/jobs.ts";
 import { buildSteps, holdTree } from "../../harness/commands/build-steps.ts";
 import { runSteps } from "../../harness/commands/run-steps.ts";
 import { finishRun } from "../../harness/commands/finish.ts";
-import { cli } from "./cli.ts";
+import { cli, runJson } from "./cli.ts";
 
 const fixture = (...p: string[]) => join(repoRoot, "test/fixtures", ...p);
-const results = (runDir: string) => JSON.parse(readFileSync(join(runDir, "results.json"), "utf8"));
+const results = (runDir: string) => runJson(runDir, "results.json");
 type Stage = { stage: string; status: string; durationMs: number };
 
 describe("evidence on every path", () => {
@@ -57,7 +57,7 @@ describe("evidence on every path", () => {
       const res = results(runDir);
       expect(res).toMatchObject({ exitCode: 130, outcome: { kind: "interrupted", stage: "guest" } });
       expect(res.tests.map((t: { status: string }) => t.status)).toEqual(["error", "skip"]);
-      expect(JSON.parse(readFileSync(join(runDir, "manifest.json"), "utf8")).exitCode).toBe(130);
+      expect(runJson(runDir, "manifest.json").exitCode).toBe(130);
     } finally {
       rmSync(runs, { recursive: true, force: true });
     }

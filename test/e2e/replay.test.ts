@@ -5,9 +5,9 @@ import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { repoRoot } from "../../harness/lib/paths.ts";
-import { cli } from "./cli.ts";
+import { cli, runJson } from "./cli.ts";
 
-const json = (dir: string, file = "manifest.json") => JSON.parse(readFileSync(join(dir, file), "utf8"));
+const json = (dir: string, file = "manifest.json") => runJson(dir, file);
 const linuxVersion = (dir: string) => /Linux version .*/.exec(readFileSync(join(dir, "console.log"), "utf8"))?.[0];
 const otherSeries = join(repoRoot, "test/fixtures/series/bisect-test-crash");
 

@@ -137,24 +137,24 @@ async function runOne(test: GuestTest, input: GuestRunInput, deps: Deps): Promis
   const report = findings.find((f) => DEATH_KINDS.has(f.kind)) ?? (pending && DEATH_KINDS.has(pending.kind) ? pending : undefined) ?? findings.find(isFailure);
   const alive = await session.run("true", ALIVE_CHECK_MS, deps.signal).then((r) => r.exitCode === 0, () => false);
   const shown = report ? `; the console shows ${report.kind}: ${report.title}` : "; nothing on the console";
-  // The console silent and the guest answering: a task may be stuck in the kernel where no detector
-  // looks yet (a killable wait, or less than the hung-task timeout). Where each blocked task waits.
-  const blocked = alive && !report ? await blockedTasks(session, deps.signal) : [];
-  return withBlocked({
+  const noted: TestResult = {
     ...judged,
     reason: `${judged.reason}${shown}`,
     ...(report ? { kernelReport: reportExcerpt(report), findings: findings.includes(report) ? findings : [...findings, report] } : {}),
-  }, blocked, alive ? "" : "; the guest no longer answers", alive ? {} : { guestUnresponsive: true });
+  };
+  if (!alive) return { ...noted, reason: `${noted.reason}; the guest no longer answers`, guestUnresponsive: true };
+  // The console silent and the guest answering: a task may be stuck in the kernel where no detector
+  // looks yet (a killable wait, or less than the hung-task timeout). Where each blocked task waits.
+  return report ? noted : withBlocked(noted, await blockedTasks(session, deps.signal));
 }
 
 /** A timed-out test's result with the tasks it left blocked: where each waits in the reason, the stacks as its report. */
-function withBlocked(r: TestResult, blocked: BlockedTask[], tail = "", extra: Partial<TestResult> = {}): TestResult {
-  const stuck = blockedSummary(blocked);
+function withBlocked(r: TestResult, blocked: BlockedTask[]): TestResult {
+  if (blocked.length === 0) return r;
   return {
     ...r,
-    reason: `${r.reason}${stuck.length ? `; blocked in the kernel: ${stuck.join("; ")}` : ""}${tail}`,
-    ...(blocked.length ? { kernelReport: blocked.flatMap((t) => [`${t.comm} (pid ${t.pid}), blocked:`, ...t.frames.map((f) => `  ${f}`)]) } : {}),
-    ...extra,
+    reason: `${r.reason}; blocked in the kernel: ${blockedSummary(blocked).join("; ")}`,
+    kernelReport: blocked.flatMap((t) => [`${t.comm} (pid ${t.pid}), blocked:`, ...t.frames.map((f) => `  ${f}`)]),
   };
 }
 

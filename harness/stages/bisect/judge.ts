@@ -41,9 +41,7 @@ export async function judgePoint(run: (attempt: number) => Promise<PointOutcome>
   if (o.parallel && o.runs > 1) {
     const first = await once();
     finals.push({ ...classify(first, o.hunt, o.hunted), outcome: first });
-    // As below: a point that cannot be built or booted will not be on the other runs either.
-    const unbuildable = finals[0]!.verdict === "skip" && first.kind !== "infra" && ["series", "kconfig", "build"].includes((first as { stage?: string }).stage ?? "");
-    if (!unbuildable && !o.signal?.aborted) {
+    if (!unbuildable(finals[0]!) && !o.signal?.aborted) {
       const rest = await Promise.all(Array.from({ length: o.runs - 1 }, () => once()));
       for (const outcome of rest) finals.push({ ...classify(outcome, o.hunt, o.hunted), outcome });
     }
@@ -55,12 +53,14 @@ export async function judgePoint(run: (attempt: number) => Promise<PointOutcome>
     const bad = finals.filter((f) => f.verdict === "bad").length;
     // Settled early: enough reproductions, or a verdict the remaining runs cannot change.
     if (o.runs > 1 && bad >= 2) break;
-    if (finals.length === 1 && finals[0]!.verdict === "skip" && finals[0]!.outcome.kind !== "infra" && o.runs > 1) {
-      // A point that cannot be built or booted will not be on the next run either.
-      if (["series", "kconfig", "build"].includes((finals[0]!.outcome as { stage?: string }).stage ?? "")) break;
-    }
+    if (finals.length === 1 && o.runs > 1 && unbuildable(finals[0]!)) break;
   }
   return summarise(finals, o.runs, outcomes);
+}
+
+/** A first run skipped because the point could not be built: the next runs of that point would not build either. */
+function unbuildable(f: { verdict: Verdict; outcome: PointOutcome }): boolean {
+  return f.verdict === "skip" && f.outcome.kind !== "infra" && ["series", "kconfig", "build"].includes((f.outcome as { stage?: string }).stage ?? "");
 }
 
 function summarise(finals: { verdict: Verdict; reason: string }[], runs: number, outcomes: PointOutcome[]): Judgement {

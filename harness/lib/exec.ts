@@ -20,6 +20,12 @@ export interface ExecOptions {
   stdoutFile?: string;
   /** Return a non-zero exit as a result instead of throwing. */
   allowFailure?: boolean;
+  /**
+   * Give the child a pipe on stdin that stays open, written to by nobody, until the child ends: a child
+   * that waits for EOF there (a lock holder) then ends with the harness, even when the harness is
+   * SIGKILLed and its exit hook never runs.
+   */
+  stdinOpen?: boolean;
 }
 
 export interface ExecResult {
@@ -88,7 +94,7 @@ export function createExec(defaults: { logFile?: string } = {}): Exec {
       reject: false,
       stripFinalNewline: false,
       input: options.input,
-      stdin: options.input === undefined ? "ignore" : "pipe",
+      stdin: options.input === undefined && !options.stdinOpen ? "ignore" : "pipe",
       ...(options.stdoutFile ? { stdout: { file: options.stdoutFile } } : {}),
     });
     if (child.pid !== undefined) liveGroups.add(child.pid);

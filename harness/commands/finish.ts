@@ -1,7 +1,7 @@
 // The end of every command: the verdict, its exit code, results.json, junit.xml, reproduce.sh and a
 // summary a developer can act on.
 import { chmodSync, writeFileSync } from "node:fs";
-import { HarnessError, isAbort, UsageError } from "../lib/errors.ts";
+import { HarnessBug, HarnessError, isAbort, stackLines, UsageError } from "../lib/errors.ts";
 import { exitCodeOf, failure, reasonOf, verdictLine, type Failure, type Outcome, type StageId } from "../lib/outcome.ts";
 import { shellQuote } from "../lib/exec.ts";
 import { repoRoot } from "../lib/paths.ts";
@@ -43,8 +43,12 @@ export function outcomeOf(ctx: Context): Outcome {
   }
   if (ctx.error !== undefined) {
     const e = ctx.error;
-    const kind = e instanceof UsageError ? "configuration" : "infrastructure"; // a bug in the harness is not a kernel regression
-    return failure(kind, ctx.errorStage ?? lastStage(ctx), e instanceof Error ? e.message : String(e), e instanceof HarnessError ? e.details : []);
+    // A thrown HarnessError says its kind; anything else is a bug in the harness, shown with its stack.
+    const kind = e instanceof UsageError ? "configuration" : e instanceof HarnessBug ? "bug" : e instanceof HarnessError ? "infrastructure" : "bug";
+    const message = e instanceof Error ? e.message : String(e);
+    const stage = ctx.errorStage ?? lastStage(ctx);
+    if (kind === "bug") return failure("bug", stage, `a bug in the harness (${stage}): ${e instanceof HarnessBug ? message : `${e instanceof Error ? e.name : "thrown"}: ${message}`}`, e instanceof HarnessError ? e.details : stackLines(e));
+    return failure(kind, stage, message, e instanceof HarnessError ? e.details : []);
   }
   if (failedStage) {
     const kind = failedStage.kind ?? "regression";

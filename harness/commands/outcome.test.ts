@@ -7,7 +7,7 @@ import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import type { MachineDef } from "../config/schema.ts";
 import type { Executor, GuestJob, GuestRun } from "../executors/types.ts";
-import { InterruptedError, UsageError } from "../lib/errors.ts";
+import { HarnessBug, InterruptedError, UsageError } from "../lib/errors.ts";
 import { createRunFolder } from "../lib/run-folder.ts";
 import { failed, passed, skipped, type Deps, type StageResult } from "../lib/stage.ts";
 import { classify } from "../stages/bisect/verdict.ts";
@@ -217,6 +217,20 @@ describe("one outcome, from the stage that failed to the exit code", () => {
     expect(classify(r.point as never, { kind: "boot" }).verdict).toBe("skip");
   });
 
+  it("bug, a TypeError thrown in a stage: exit 4 with its stack; bisection stops on it instead of skipping the point", async () => {
+    const buggy: Step = { id: "kconfig", title: "Kconfig", run: async () => void (undefined as unknown as { fragments: string[] }).fragments.length };
+    const ctx = builtContext({ console: [], stages: [], tests: [] });
+    const r = await runThrough(ctx, [buggy, guestStep]);
+    expect(r.verdict.exitCode).toBe(4);
+    expect(r.results).toMatchObject({ exitCode: 4, outcome: { kind: "bug", stage: "kconfig" } });
+    expect(r.verdict.reason).toMatch(/^a bug in the harness \(kconfig\): TypeError: Cannot read properties of undefined/);
+    // the stack, down to this file, is in the details the CLI prints under the verdict
+    expect(r.verdict.details.join("\n")).toMatch(/outcome\.test\.ts:\d+/);
+    expect(r.summary.join("\n")).toMatch(/outcome\.test\.ts:\d+/);
+    expect(r.point).toBeInstanceOf(HarnessBug);
+    expect((r.point as HarnessBug).exitCode).toBe(4);
+  });
+
   it("interrupted, Ctrl-C during the guest tests: 130 in results.json and the manifest, whatever the phase said; bisection stops", async () => {
     const interrupt = new AbortController();
     const guest = failed("guest", 0, "interrupted during baseline/kernel-log-clean", { kind: "interrupted" });
@@ -237,11 +251,11 @@ describe("one outcome, from the stage that failed to the exit code", () => {
     expect(r.results.outcome).toMatchObject({ kind: "interrupted", stage: "build" });
   });
 
-  it("the fake executor refuses a job it was not told about", async () => {
+  it("the fake executor refuses a job it was not told about (a plain Error: a bug, exit 4)", async () => {
     const ctx = builtContext({ console: BOOT, stages: [ok("boot")], tests: [] });
     (ctx.job as { append: string[] }).append = ["something=else"];
     const r = await runThrough(ctx);
-    expect(r.verdict.exitCode).toBe(3);
+    expect(r.verdict.exitCode).toBe(4);
     expect(r.verdict.reason).toMatch(/not told about something=else/);
   });
 });

@@ -6,6 +6,7 @@ export const ExitCode = {
   failure: 1, // a test, boot or kernel failure: a regression
   usage: 2, // bad usage or config
   infrastructure: 3, // a tool missing, QEMU did not start, apt failed...
+  bug: 4, // a bug in the harness: an exception no stage expected (the stack is shown); never retried or skipped
   interrupted: 130,
 } as const;
 export type ExitCodeValue = (typeof ExitCode)[keyof typeof ExitCode];
@@ -34,6 +35,21 @@ export class InfraError extends HarnessError {
 /** A required host tool is not installed. */
 export class ToolMissingError extends InfraError {}
 
+/**
+ * A bug in the harness, carried on: an exception that is not a HarnessError reached a command (a
+ * TypeError, a failed assertion). Its details are the original stack. A bisection stops on it rather
+ * than skip the point, since every later point would hit the same bug.
+ */
+export class HarnessBug extends HarnessError {
+  override readonly exitCode = ExitCode.bug;
+}
+
+/** The stack of a bug as detail lines (the message line itself left out). */
+export function stackLines(e: unknown): string[] {
+  if (!(e instanceof Error) || !e.stack) return [];
+  return e.stack.split("\n").filter((l) => /^\s+at /.test(l)).map((l) => l.trim());
+}
+
 /** The run was cancelled (Ctrl-C, SIGTERM). */
 export class InterruptedError extends HarnessError {
   override readonly exitCode = ExitCode.interrupted;
@@ -41,7 +57,8 @@ export class InterruptedError extends HarnessError {
 
 export function exitCodeFor(error: unknown): ExitCodeValue {
   if (error instanceof HarnessError) return error.exitCode;
-  return ExitCode.infrastructure; // a bug in the harness is not a kernel regression
+  if (isAbort(error)) return ExitCode.interrupted;
+  return ExitCode.bug; // neither a kernel regression nor the infrastructure: the harness itself
 }
 
 export function isAbort(error: unknown): boolean {

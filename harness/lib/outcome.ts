@@ -27,9 +27,10 @@ export type StageId = (typeof STAGE_IDS)[number];
 
 /**
  * regression: the series, the kernel or a test (exit 1); configuration: the user's input (2);
- * infrastructure: a tool, the network, a lab (3); interrupted: Ctrl-C or SIGTERM (130).
+ * infrastructure: a tool, the network, a lab (3); bug: the harness itself threw what no stage expected (4);
+ * interrupted: Ctrl-C or SIGTERM (130).
  */
-export type FailureKind = "regression" | "configuration" | "infrastructure" | "interrupted";
+export type FailureKind = "regression" | "configuration" | "infrastructure" | "bug" | "interrupted";
 
 /** What identifies a failure across runs and commits (bisect compares these), by what failed. */
 export type Signature =
@@ -64,6 +65,7 @@ const EXIT: Record<Outcome["kind"], ExitCodeValue> = {
   regression: ExitCode.failure,
   configuration: ExitCode.usage,
   infrastructure: ExitCode.infrastructure,
+  bug: ExitCode.bug,
   interrupted: ExitCode.interrupted,
 };
 

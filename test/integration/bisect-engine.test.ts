@@ -10,7 +10,8 @@ import { git, gitOut } from "../../harness/lib/git.ts";
 import type { Deps } from "../../harness/lib/stage.ts";
 import { bisect, type BisectInput, type Evaluate } from "../../harness/stages/bisect/engine.ts";
 import { bisectJunit, bisectSummary } from "../../harness/stages/bisect/report.ts";
-import type { PointOutcome } from "../../harness/stages/bisect/verdict.ts";
+import { HarnessBug } from "../../harness/lib/errors.ts";
+import { pointOutcome, type PointOutcome } from "../../harness/stages/bisect/verdict.ts";
 
 const exec = createExec();
 const deps: Deps = { exec, signal: new AbortController().signal, progress: () => {} };
@@ -56,6 +57,8 @@ function fakePipeline() {
         return firstTime ? panic : { kind: "pass", ...base };
       case "INFRA":
         return { kind: "infra", message: "QEMU did not start", ...base };
+      case "BUG": // what bisect-point does with a run whose outcome is a bug in the harness
+        return pointOutcome({ kind: "bug", stage: "kconfig", reason: "a bug in the harness (kconfig): TypeError: x is undefined", details: ["at kconfigStep (harness/stages/kconfig/kconfig.ts:42:7)"], signature: { type: "message", text: "x" } }, base);
       default:
         return { kind: "pass", ...base };
     }
@@ -104,13 +107,14 @@ describe("bisect on a tiny git tree", () => {
   });
 
   it("the same crash at other offsets is the same signature; another WARNING is skipped, not blamed", async () => {
-    commits = await makeRepo(["ok", "ok", "WARN_ELSEWHERE", "ok", "PANIC_MOVED", "PANIC", "PANIC"]);
+    // git's first point is the middle of the range: the WARNING there is judged, and skipped
+    commits = await makeRepo(["ok", "ok", "ok", "ok", "WARN_ELSEWHERE", "ok", "PANIC_MOVED", "PANIC", "PANIC"]);
     const r = await bisect(input(), fakePipeline().evaluate, deps);
     expect(r.status).toBe("found");
     if (r.status !== "found") return;
-    expect(r.firstBad.commit).toBe(commits[4]);
-    const warn = r.steps.find((s) => s.commit === commits[2]);
-    if (warn) expect(warn).toMatchObject({ verdict: "skip", reason: expect.stringMatching(/^another failure: WARNING at mm\/slab.c/) });
+    expect(r.firstBad.commit).toBe(commits[6]);
+    const warn = r.steps.find((s) => s.commit === commits[4]);
+    expect(warn).toMatchObject({ verdict: "skip", reason: expect.stringMatching(/^another failure: WARNING: at mm\/slab.c in kfree \(hunting: panic: NULL pointer in probe/) });
   });
 
   it("without signature comparison, another failure of the hunted kind is blamed", async () => {
@@ -141,14 +145,15 @@ describe("bisect on a tiny git tree", () => {
   });
 
   it("--hunt auto takes what failed at the bad end: a test failure hunts tests, so a panic on the way is skip", async () => {
-    commits = await makeRepo(["ok", "ok", "TEST_FAILS", "PANIC", "TEST_FAILS", "TEST_FAILS"]);
+    // the panic sits where git looks first (the middle of the range)
+    commits = await makeRepo(["ok", "ok", "ok", "PANIC", "ok", "TEST_FAILS", "TEST_FAILS"]);
     const r = await bisect(input({ hunt: { kind: "auto" } }), fakePipeline().evaluate, deps);
     expect(r.status).toBe("found");
     if (r.status !== "found") return;
     expect(r.hunt).toEqual({ kind: "test" });
-    expect(r.firstBad.commit).toBe(commits[2]);
+    expect(r.firstBad.commit).toBe(commits[5]);
     const panic = r.steps.find((s) => s.commit === commits[3]);
-    if (panic) expect(panic).toMatchObject({ verdict: "skip", reason: expect.stringMatching(/^cannot test/) });
+    expect(panic).toMatchObject({ verdict: "skip", reason: expect.stringMatching(/^cannot test/) });
   });
 
   it("--hunt auto on a build break hunts the build", async () => {
@@ -163,10 +168,23 @@ describe("bisect on a tiny git tree", () => {
     const r = await bisect(input({ infraRetries: 2 }), p.evaluate, deps);
     expect(r.status === "found" && r.firstBad.commit).toBe(commits[4]);
     const infra = r.steps.find((s) => s.commit === commits[2]);
-    if (infra) {
-      expect(infra.verdict).toBe("skip");
-      expect(infra.outcomes).toHaveLength(3); // the run and two retries
-    }
+    expect(infra?.verdict).toBe("skip");
+    expect(infra?.outcomes).toHaveLength(3); // the run and two retries
+  });
+
+  it("a bug in the harness stops the bisection at the point that hit it: no retry, no skip, the tree reset", async () => {
+    commits = await makeRepo(["ok", "ok", "ok", "BUG", "ok", "ok", "PANIC"]);
+    const p = fakePipeline();
+    const err = await bisect(input({ infraRetries: 2, runs: 3 }), p.evaluate, deps).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(HarnessBug);
+    expect((err as HarnessBug).message).toMatch(/^a bug in the harness \(kconfig\): TypeError/);
+    expect((err as HarnessBug).details.join("\n")).toMatch(/kconfig\.ts:42/);
+    // the bug was hit once and nothing ran after it
+    expect(p.seen.filter((c) => c === commits[3])).toHaveLength(1);
+    expect(p.seen[p.seen.length - 1]).toBe(commits[3]);
+    // no bisection left in progress, the branch back where it was
+    expect((await git(exec, repo, ["bisect", "log"]).catch(() => ({ stdout: "" }))).stdout).not.toMatch(/git bisect start/);
+    expect(await gitOut(exec, repo, ["symbolic-ref", "--short", "HEAD"])).toBe("main");
   });
 
   it("a flaky failure that does not reproduce is skip; with --runs 3 the report states the confidence", async () => {

@@ -2,7 +2,7 @@ import { describe, expect, it } from "vitest";
 import { parseBisectOutput } from "./engine.ts";
 import { judgePoint } from "./judge.ts";
 import { normalizeSignature, sameSignature } from "./signature.ts";
-import { gitBisectExitCode, safeStepExit } from "./step-exit.ts";
+import { GitBisectAbort, gitBisectExitCode, safeStepExit } from "./step-exit.ts";
 import { classify, type PointOutcome } from "./verdict.ts";
 
 const base = { durationMs: 1, built: true };
@@ -138,8 +138,10 @@ describe("git bisect's output and exit codes", () => {
     });
     expect(parseBisectOutput("Bisecting: 3 revisions left to test after this (roughly 2 steps)\n[abc] x\n")).toEqual({ kind: "next" });
   });
-  it("a step command answers only 0, 1 or 125", () => {
+  it("a step command answers only 0, 1 or 125, and 128 (git stops) for a bug in the harness only", () => {
     expect([gitBisectExitCode("good"), gitBisectExitCode("bad"), gitBisectExitCode("skip")]).toEqual([0, 1, 125]);
     expect([0, 1, 2, 3, 125, 130, 137, 255].map(safeStepExit)).toEqual([0, 1, 125, 125, 125, 125, 125, 125]);
+    expect(safeStepExit(4)).toBe(GitBisectAbort);
+    expect(GitBisectAbort).toBeGreaterThanOrEqual(128);
   });
 });

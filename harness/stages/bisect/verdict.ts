@@ -1,7 +1,7 @@
 // Judging one run of one bisection point: what the user hunts decides whether a failure is bad, good
 // (the thing hunted worked) or skip (the point says nothing about it). Another failure than the one seen at
 // the bad end is never blamed on the bug being hunted.
-import { InterruptedError } from "../../lib/errors.ts";
+import { HarnessBug, InterruptedError } from "../../lib/errors.ts";
 import { signatureText, type Outcome, type StageId } from "../../lib/outcome.ts";
 import { sameSignature } from "./signature.ts";
 
@@ -61,11 +61,13 @@ const PHASE: Record<StageId, Phase | null> = {
 
 /**
  * A run's outcome in the terms bisection judges by. An interruption is not an outcome (it stops the
- * bisection); a usage error thrown by the command never reaches here.
+ * bisection), nor is a bug in the harness (it stops the bisection with its stack: retrying or skipping
+ * would hit it at every point and end "ambiguous"); a usage error thrown by the command never reaches here.
  */
 export function pointOutcome(outcome: Outcome, common: { runDir?: string; durationMs: number; built: boolean }): PointOutcome {
   if (outcome.kind === "pass") return { kind: "pass", ...common };
   if (outcome.kind === "interrupted") throw new InterruptedError(outcome.reason);
+  if (outcome.kind === "bug") throw new HarnessBug(`${outcome.reason}${common.runDir ? ` (run folder ${common.runDir})` : ""}`, outcome.details);
   const phase = PHASE[outcome.stage];
   if (outcome.kind === "infrastructure" || phase === null) return { kind: "infra", message: outcome.reason, ...common };
   // The tests that failed are what a test hunt compares; anything else compares the structured signature.

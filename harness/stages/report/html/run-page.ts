@@ -62,7 +62,7 @@ ${rawFiles(input.files)}
 function outcomeOf(r: RunResults): Outcome {
   if (r.outcome) return r.outcome;
   if (r.status === "pass") return { kind: "pass" };
-  const kind = r.exitCode === 2 ? "configuration" : r.exitCode === 3 ? "infrastructure" : r.exitCode === 130 ? "interrupted" : "regression";
+  const kind = r.exitCode === 2 ? "configuration" : r.exitCode === 3 ? "infrastructure" : r.exitCode === 4 ? "bug" : r.exitCode === 130 ? "interrupted" : "regression";
   const failedStage = r.stages.find((s) => s.status === "fail");
   return { kind, stage: failedStage?.stage ?? "host", reason: r.reason ?? "failed", details: failedStage?.details ?? [], signature: { type: "message", text: r.reason ?? "" } };
 }

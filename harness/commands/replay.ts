@@ -2,7 +2,7 @@
 // store, the machine as it was, the guest tests as they were built) and run those tests again, with no
 // build: the quickest answer to "is this flaky?". prune: drop old run folders and the store entries no
 // kept run names.
-import { existsSync, lstatSync, readdirSync, readFileSync, rmSync } from "node:fs";
+import { existsSync, lstatSync, readdirSync, readFileSync, rmSync, statSync } from "node:fs";
 import { join, resolve } from "node:path";
 import type { Job } from "../config/resolve.ts";
 import type { MachineDef, Profile } from "../config/schema.ts";
@@ -84,11 +84,14 @@ export interface PruneResult {
 
 /** Keep the newest `keep` run folders; drop older ones, then every store entry no kept run names. */
 export function pruneRuns(keep: number, root = process.env.WDH_RUNS_DIR ?? join(repoRoot, "runs")): PruneResult {
+  // Newest first by when each run started (its manifest says), not by folder name: a folder named by
+  // hand ("replay-broken-1") sorts after every timestamped id and would be kept instead of real runs.
   const runs = existsSync(root)
     ? readdirSync(root)
         .filter((n) => existsSync(join(root, n, "manifest.json")))
-        .sort() // ids start with a UTC timestamp
-        .reverse()
+        .map((n) => ({ n, t: startedAt(join(root, n)) }))
+        .sort((a, b) => b.t - a.t || (a.n < b.n ? 1 : -1))
+        .map((x) => x.n)
     : [];
   const kept = runs.slice(0, keep);
   const removedRuns = runs.slice(keep);
@@ -104,6 +107,18 @@ export function pruneRuns(keep: number, root = process.env.WDH_RUNS_DIR ?? join(
   }
   const store = pruneStore(referenced);
   return { kept, removedRuns, removedArtifacts: store.removed, bytes: bytes + store.bytes };
+}
+
+/** When a run started: its manifest's startedAt, else the manifest file's modification time. */
+function startedAt(dir: string): number {
+  const file = join(dir, "manifest.json");
+  try {
+    const t = Date.parse((JSON.parse(readFileSync(file, "utf8")) as { startedAt?: string }).startedAt ?? "");
+    if (!Number.isNaN(t)) return t;
+  } catch {
+    // a manifest cut short by a crash: its file time is the best we have
+  }
+  return statSync(file).mtimeMs;
 }
 
 /** A bisection's folder holds a run folder per step: their artifacts count as the bisection's. */

@@ -4,7 +4,7 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { execa } from "execa";
-import { describe, expect, it } from "vitest";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { repoRoot } from "../../harness/lib/paths.ts";
 import { cli, runJson } from "./cli.ts";
 
@@ -20,6 +20,19 @@ let base = "";
 let head = "";
 
 describe("npm run bisect on the real kernel", () => {
+  // The cached tree is shared with every later test: whatever a test's checks say, no bisection is left
+  // in progress in it (git bisect reset is harmless when none is).
+  afterEach(async () => {
+    if (treeDir) await git(treeDir, "bisect", "reset");
+  });
+  // Every test after the first works on the tree the first one found: without it, say so once, clearly,
+  // rather than run git with cwd "".
+  beforeEach((t) => {
+    if (!t.task.name.startsWith("patch-level") && !t.task.name.startsWith("the step command") && !treeDir) {
+      throw new Error("the patch-level bisection did not name the tree (it failed first)");
+    }
+  });
+
   it("patch-level, after the boot test that failed: names the third patch of four in at most ceil(log2 4) + 1 builds", async () => {
     // The usual order of things: the series' boot test fails (the panic, exit 1), then the bisection.
     const failing = await cli("boot-test", "--series", fixtureSeries, ...job);
@@ -51,11 +64,9 @@ describe("npm run bisect on the real kernel", () => {
     const replay = await git(treeDir, "bisect", "replay", join(run.runDir, "bisect.log"));
     expect(replay.all).toContain(`is the first bad commit`);
     expect(replay.all).toContain(r.firstBad.commit);
-    await git(treeDir, "bisect", "reset");
   });
 
   it("tree-level: --good/--bad over the tree's history finds the same commit", async () => {
-    expect(treeDir).not.toBe("");
     const run = await cli("bisect", "--tree", treeDir, "--no-series", "--good", base, "--bad", head, ...job);
     expect(run.exitCode, run.output).toBe(0);
     const r = runJson(run.runDir, "results.json");
@@ -76,7 +87,6 @@ describe("npm run bisect on the real kernel", () => {
     // From the tree's directory, as a developer would call it: the wrapper finds the harness by its own path.
     const step = [join(repoRoot, "scripts/bisect-step"), "--tree", treeDir, "--no-series", "--hunt", "boot", ...job];
     const r = await execa("git", ["bisect", "run", ...step], { cwd: treeDir, reject: false, all: true });
-    await git(treeDir, "bisect", "reset");
     expect(r.all).toContain("is the first bad commit");
     expect(r.all).toContain(culprit);
     expect(r.all).not.toMatch(/exit code [2-9]\d{2}|bisect run failed/);

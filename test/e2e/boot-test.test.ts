@@ -1,7 +1,7 @@
 // End to end, on the real parts: Debian's 6.12 source, the cross compiler, QEMU (TCG) with an SMMUv3 and
 // virtio accelerators, dropbear in the guest. The default job first (a cold build on a clean machine),
 // then each way a run can go wrong, each with its message and its documented exit code.
-import { existsSync, readFileSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { execa } from "execa";
 import { describe, expect, it } from "vitest";
@@ -95,20 +95,22 @@ describe("failures give a clear message and the documented exit code", () => {
   it("Ctrl-C: exit 130, QEMU killed and reaped", async () => {
     const child = execa(process.execPath, ["--import", "tsx", "harness/cli/main.ts", "boot-test"], { cwd: repoRoot, reject: false, all: true, env: { CI: "1" } });
     let output = "";
+    // QEMU is the harness's own child: found by its parent pid in /proc (no pgrep, no command-line guess)
+    let qemu: number[] = [];
     await new Promise<void>((resolve) => {
-      child.all!.on("data", (d: Buffer) => {
-        output += d.toString();
-        // the executor's boot is under way once the rootfs is done (the step shows the whole executor run)
-        if (/✔ Rootfs/.test(output)) setTimeout(resolve, 3000);
-      });
-      void child.finally(resolve); // a run that ends before booting fails the expectations below
+      const poll = setInterval(() => {
+        qemu = childrenNamed(child.pid!, "qemu-system-aar");
+        if (qemu.length > 0 && /✔ Rootfs/.test(output)) clearInterval(poll), setTimeout(resolve, 2000);
+      }, 250);
+      child.all!.on("data", (d: Buffer) => void (output += d.toString()));
+      void child.finally(() => (clearInterval(poll), resolve())); // a run that ends before booting fails below
     });
+    expect(qemu, `QEMU was running before Ctrl-C\n${output}`).toHaveLength(1);
     child.kill("SIGINT");
     const r = await child;
     expect(r.exitCode, r.all).toBe(130);
-    const runDir = /run folder: (.*)/.exec(r.all ?? "")![1]!.trim();
-    const left = await execa("pgrep", ["-f", join(runDir, "initramfs.cpio")], { reject: false });
-    expect(left.stdout).toBe("");
+    // killed and reaped: no process with that pid is left, not even a zombie
+    expect(existsSync(`/proc/${qemu[0]}`)).toBe(false);
   });
 
   it("bad usage: exit 2", async () => {
@@ -116,3 +118,18 @@ describe("failures give a clear message and the documented exit code", () => {
     expect((await cli("no-such-command")).exitCode).toBe(2);
   });
 });
+
+/** The pids of a process's children whose command name (as /proc/<pid>/stat gives it, 15 characters) is name. */
+function childrenNamed(parent: number, name: string): number[] {
+  const found: number[] = [];
+  for (const entry of readdirSync("/proc").filter((e) => /^\d+$/.test(e))) {
+    try {
+      const stat = readFileSync(`/proc/${entry}/stat`, "utf8");
+      const m = /^\d+ \((.*)\) \S+ (\d+)/.exec(stat);
+      if (m && m[1] === name && Number(m[2]) === parent) found.push(Number(entry));
+    } catch {
+      // gone between the listing and the read
+    }
+  }
+  return found;
+}

@@ -1,7 +1,8 @@
 // A run folder replays the run it records: after another series was built on the same tree (which
 // rewrites the shared build dir), `replay` boots the first run's own kernel and initramfs from the
 // artifact store and runs its tests again; reproduce.sh starts with the command line the run was given.
-import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { repoRoot } from "../../harness/lib/paths.ts";
@@ -39,14 +40,17 @@ describe("replay and reproduce", () => {
       json(first.runDir, "results.json").tests.map((t: { name: string }) => `${t.name}:pass`),
     );
 
-    // a stored artifact that is gone: replay says which, exit 3
-    const broken = join(repoRoot, "runs", `replay-broken-${process.pid}`);
-    mkdirSync(broken, { recursive: true });
-    const manifest = json(first.runDir);
-    manifest.artifacts.Image.path = manifest.artifacts.Image.path.replace(/[0-9a-f]{24}-Image$/, "000000000000000000000000-Image");
-    writeFileSync(join(broken, "manifest.json"), JSON.stringify(manifest));
-    const gone = await cli("replay", broken);
-    expect(gone.exitCode, gone.output).toBe(3);
-    expect(gone.output).toMatch(/the artifact store no longer has what .* booted: Image/);
+    // a stored artifact that is gone: replay says which, exit 3 (the broken copy lives outside runs/, and goes)
+    const broken = mkdtempSync(join(tmpdir(), "wdh-replay-broken-"));
+    try {
+      const manifest = json(first.runDir);
+      manifest.artifacts.Image.path = manifest.artifacts.Image.path.replace(/[0-9a-f]{24}-Image$/, "000000000000000000000000-Image");
+      writeFileSync(join(broken, "manifest.json"), JSON.stringify(manifest));
+      const gone = await cli("replay", broken);
+      expect(gone.exitCode, gone.output).toBe(3);
+      expect(gone.output).toMatch(/the artifact store no longer has what .* booted: Image/);
+    } finally {
+      rmSync(broken, { recursive: true, force: true });
+    }
   });
 });

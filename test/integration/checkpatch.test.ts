@@ -9,6 +9,7 @@ import { createExec } from "../../harness/lib/exec.ts";
 import type { Deps } from "../../harness/lib/stage.ts";
 import { runCheckpatch } from "../../harness/stages/checkpatch/checkpatch.ts";
 import { prepareTree, type KernelTree } from "../../harness/stages/tree/tree.ts";
+import { holdTree } from "../../harness/commands/build-steps.ts";
 
 const lines: string[] = [];
 const deps: Deps = { exec: createExec(), signal: new AbortController().signal, progress: (m) => lines.push(m) };
@@ -40,11 +41,18 @@ diff --git a/drivers/crypto/virtio/virtio_crypto_core.c b/drivers/crypto/virtio/
 2.39.5
 `;
 
+let release = () => {};
+// The cached tree is shared with other runs and test files: held as a run holds it while its
+// checkpatch.pl runs (a bisection elsewhere would check out other commits under it).
 beforeAll(async () => {
   tree = (await prepareTree({ kind: "debian", package: "linux-source-6.12" }, deps)).output!;
+  release = await holdTree(tree.path, deps.signal, () => {});
   work = mkdtempSync(join(tmpdir(), "wdh-checkpatch-"));
 }, 600_000);
-afterAll(() => rmSync(work, { recursive: true, force: true }));
+afterAll(() => {
+  release();
+  rmSync(work, { recursive: true, force: true });
+});
 
 describe("runCheckpatch with the tree's checkpatch.pl", () => {
   it("finds the WarpDrive series clean, one verdict per patch", async () => {

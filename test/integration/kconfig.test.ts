@@ -11,16 +11,24 @@ import type { Deps } from "../../harness/lib/stage.ts";
 import { defaultToolchain } from "../../harness/stages/build/make.ts";
 import { configureKernel } from "../../harness/stages/kconfig/kconfig.ts";
 import { prepareTree, type KernelTree } from "../../harness/stages/tree/tree.ts";
+import { holdTree } from "../../harness/commands/build-steps.ts";
 
 const deps: Deps = { exec: createExec(), signal: new AbortController().signal, progress: () => {} };
 let tree: KernelTree;
 let work: string;
+let release = () => {};
 
+// The cached tree is shared with every other run and test file: held as a run holds it, so that no
+// bisection checks out another commit under merge_config.sh.
 beforeAll(async () => {
   tree = (await prepareTree({ kind: "debian", package: "linux-source-6.12" }, deps)).output!;
+  release = await holdTree(tree.path, deps.signal, () => {});
   work = mkdtempSync(join(tmpdir(), "wdh-kconfig-"));
 }, 600_000);
-afterAll(() => rmSync(work, { recursive: true, force: true }));
+afterAll(() => {
+  release();
+  rmSync(work, { recursive: true, force: true });
+});
 
 describe("configureKernel on linux-source-6.12", () => {
   it("fails naming an option that merge_config.sh + olddefconfig dropped", async () => {

@@ -36,7 +36,10 @@ function replayGuest(text: string): { guest: LiveGuest; session: SshSession; tes
   const print = (l: string) => {
     lines.push(l);
     triage.feed(l);
-    for (const w of waiters.splice(0)) (w.match(l) ? w.resolve(l) : waiters.push(w));
+    for (const w of waiters.splice(0)) {
+      if (w.match(l)) w.resolve(l);
+      else waiters.push(w);
+    }
   };
   all.slice(0, spans[0]!.begin).forEach(print);
   const guest = {

@@ -22,7 +22,10 @@ export async function runSteps(steps: Step[], ctx: Context, renderer: RendererCh
         const show = (message: string) => (task.output = message);
         returned = await step.run(c, renderer === "default" ? show : plainProgress(show));
       } catch (e) {
-        if (c.error === undefined) (c.error = e), (c.errorStage = step.id);
+        if (c.error === undefined) {
+          c.error = e;
+          c.errorStage = step.id;
+        }
         const kind = c.deps.signal.aborted || isAbort(e) ? "interrupted" : undefined;
         c.run.recordStage({ stage: step.id, status: "fail", durationMs: performance.now() - started, reason: errorLine(e), ...(kind ? { kind } : {}) });
         throw e;

@@ -1,7 +1,4 @@
 import { describe, expect, it } from "vitest";
-import { mkdtempSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { createProgress, formatLeft, parseProgressLine, percentOf, plainProgress } from "./progress.ts";
 
 describe("progress lines", () => {

@@ -100,10 +100,16 @@ describe("failures give a clear message and the documented exit code", () => {
     await new Promise<void>((resolve) => {
       const poll = setInterval(() => {
         qemu = childrenNamed(child.pid!, "qemu-system-aar");
-        if (qemu.length > 0 && /✔ Rootfs/.test(output)) clearInterval(poll), setTimeout(resolve, 2000);
+        if (qemu.length === 0 || !/✔ Rootfs/.test(output)) return;
+        clearInterval(poll);
+        setTimeout(resolve, 2000);
       }, 250);
       child.all!.on("data", (d: Buffer) => void (output += d.toString()));
-      void child.finally(() => (clearInterval(poll), resolve())); // a run that ends before booting fails below
+      // a run that ends before booting fails below
+      void child.finally(() => {
+        clearInterval(poll);
+        resolve();
+      });
     });
     expect(qemu, `QEMU was running before Ctrl-C\n${output}`).toHaveLength(1);
     child.kill("SIGINT");

@@ -67,7 +67,10 @@ describe.skipIf(!haveBrowser && !process.env.CI)("report.html in headless chromi
     expect(await text(page, ".figures")).toMatch(/SVA queue vs AF_ALG, 1 in flight: 64B 2,615 vs 8,284 req\/s/);
     const charts = await page.$$eval(".chart svg", (svgs) => svgs.map((s) => ({ w: s.getBoundingClientRect().width, bars: s.querySelectorAll("path").length, text: s.textContent ?? "" })));
     expect(charts).toHaveLength(4);
-    for (const c of charts) expect(c.w).toBeGreaterThan(300), expect(c.bars).toBeGreaterThan(5);
+    for (const c of charts) {
+      expect(c.w).toBeGreaterThan(300);
+      expect(c.bars).toBeGreaterThan(5);
+    }
     expect(charts[0]!.text).toContain("AF_ALG qd1");
     expect(charts[3]!.text).toContain("4 processes");
     expect(await page.$$eval("details.test", (d) => d.length)).toBe(12);

@@ -89,7 +89,11 @@ export async function bootGuest(input: BootInput, deps: Deps): Promise<BootResul
     }
     if (line.startsWith(HOSTKEY_MARKER)) hostKey = line.slice(HOSTKEY_MARKER.length).trim();
     if (line.trim() === READY_MARKER) resolveReady();
-    for (const w of waiters) if (w.match(line)) (waiters.delete(w), w.resolve(line));
+    for (const w of waiters) {
+      if (!w.match(line)) continue;
+      waiters.delete(w);
+      w.resolve(line);
+    }
     if (lines.length % 20 === 0) deps.progress(line.slice(0, 100));
   };
 

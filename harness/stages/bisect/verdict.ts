@@ -90,24 +90,22 @@ export function classify(outcome: PointOutcome, hunt: Hunt, hunted?: string): { 
   if (outcome.kind === "pass") return { verdict: "good", reason: "passed" };
   if (outcome.kind === "infra") return { verdict: "skip", reason: `infrastructure: ${outcome.message}` };
   const buildLike = outcome.stage === "series" || outcome.stage === "kconfig" || outcome.stage === "build";
-  let hits: boolean;
   switch (hunt.kind) {
     case "auto": // only the bad end is judged before the hunt is settled: any failure is what is hunted
       return { verdict: "bad", reason: outcome.summary };
     case "build":
       if (!buildLike) return { verdict: "good", reason: `built (then ${outcome.stage} failed: not hunted)` };
-      hits = true;
       break;
     case "boot":
       if (buildLike) return { verdict: "skip", reason: `cannot boot: ${outcome.summary}` };
       if (outcome.stage === "test") return { verdict: "good", reason: `booted (tests failed: not hunted)` };
-      hits = true;
       break;
-    case "test":
+    case "test": {
       if (outcome.stage !== "test") return { verdict: "skip", reason: `cannot test: ${outcome.summary}` };
-      hits = !hunt.test || (outcome.failedTests ?? []).some((t) => t === hunt.test || t.endsWith(`/${hunt.test}`));
+      const hits = !hunt.test || (outcome.failedTests ?? []).some((t) => t === hunt.test || t.endsWith(`/${hunt.test}`));
       if (!hits) return { verdict: "good", reason: `${hunt.test} passed (${outcome.summary})` };
       break;
+    }
   }
   // A named test is the signature itself; otherwise the failure must be the one seen at the bad end.
   const named = hunt.kind === "test" && hunt.test !== undefined;

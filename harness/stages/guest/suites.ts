@@ -2,10 +2,8 @@
 // against the built tree's uapi headers; shell tests are copied as they are. Everything lands in the
 // initramfs under /opt/wdh/<suite>/.
 import { copyFileSync, existsSync, mkdirSync, readFileSync, readdirSync, renameSync, rmSync } from "node:fs";
-import { basename, join, resolve } from "node:path";
-import { loadYaml } from "../../config/load.ts";
-import { SuiteSchema, type SuiteDef, type TestExpectation } from "../../config/schema.ts";
-import { UsageError } from "../../lib/errors.ts";
+import { basename, join } from "node:path";
+import type { TestExpectation } from "../../config/schema.ts";
 import { ExecError, type Exec } from "../../lib/exec.ts";
 import { cacheDir, repoRoot, sha256 } from "../../lib/paths.ts";
 import { describeBuildError, firstBuildErrors } from "../build/errors.ts";

@@ -94,12 +94,25 @@ export function dependsOnAt(kconfigText: string, lineIndex: number): string[] {
     }
     if (/^\s*(config|menuconfig|comment|source)\b/.test(line)) opened = undefined;
     let m: RegExpExecArray | null;
-    if ((m = /^\s*if\s+(.*?)\s*$/.exec(line))) stack.push({ kind: "if", exprs: [paren(m[1]!)] }), (opened = undefined);
-    else if (/^\s*endif\b/.test(line)) popTo(stack, "if"), (opened = undefined);
-    else if (/^\s*menu\s/.test(line)) stack.push({ kind: "menu", exprs: [] }), (opened = stack.at(-1));
-    else if (/^\s*endmenu\b/.test(line)) popTo(stack, "menu"), (opened = undefined);
-    else if (/^\s*choice\b/.test(line)) stack.push({ kind: "choice", exprs: [] }), (opened = stack.at(-1));
-    else if (/^\s*endchoice\b/.test(line)) popTo(stack, "choice"), (opened = undefined);
+    if ((m = /^\s*if\s+(.*?)\s*$/.exec(line))) {
+      stack.push({ kind: "if", exprs: [paren(m[1]!)] });
+      opened = undefined;
+    } else if (/^\s*endif\b/.test(line)) {
+      popTo(stack, "if");
+      opened = undefined;
+    } else if (/^\s*menu\s/.test(line)) {
+      stack.push({ kind: "menu", exprs: [] });
+      opened = stack.at(-1);
+    } else if (/^\s*endmenu\b/.test(line)) {
+      popTo(stack, "menu");
+      opened = undefined;
+    } else if (/^\s*choice\b/.test(line)) {
+      stack.push({ kind: "choice", exprs: [] });
+      opened = stack.at(-1);
+    } else if (/^\s*endchoice\b/.test(line)) {
+      popTo(stack, "choice");
+      opened = undefined;
+    }
   }
   const own: string[] = [];
   for (let i = lineIndex + 1; i < lines.length; i++) {

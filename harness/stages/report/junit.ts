@@ -77,7 +77,8 @@ function seconds(ms: number): string {
 }
 
 // ANSI/VT100 sequences (colours, cursor moves) go whole, not just their ESC.
-const ANSI = /\x1b(?:\[[0-9;?]*[ -\/]*[@-~]|[@-Z\\-_])/g;
+// eslint-disable-next-line no-control-regex -- ESC is what it matches
+const ANSI = /\x1b(?:\[[0-9;?]*[ -/]*[@-~]|[@-Z\\-_])/g;
 // Everything outside XML 1.0's Char production, lone surrogates included (the u flag sees code points).
 const NOT_XML_CHAR = /[^\t\n\r\x20-\uD7FF\uE000-\uFFFD\u{10000}-\u{10FFFF}]/gu;
 

@@ -28,10 +28,10 @@ describe("verdictOf: one place maps outcomes to exit codes", () => {
     expect(verdictOf(ctxWith({ failure: fail("kconfig", "configuration") })).exitCode).toBe(2);
     expect(verdictOf(ctxWith({ error: new UsageError("bad flag") })).exitCode).toBe(2);
   });
-  it("3 for infrastructure, 130 for an interruption, 3 for a bug", () => {
+  it("3 for infrastructure, 130 for an interruption, 4 for a bug in the harness", () => {
     expect(verdictOf(ctxWith({ error: new InfraError("QEMU did not start") })).exitCode).toBe(3);
     expect(verdictOf(ctxWith({ error: new InterruptedError("SIGINT") })).exitCode).toBe(130);
-    expect(verdictOf(ctxWith({ error: new TypeError("oops in the harness") })).exitCode).toBe(3);
+    expect(verdictOf(ctxWith({ error: new TypeError("oops in the harness") })).exitCode).toBe(4);
   });
 });
 

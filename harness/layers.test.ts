@@ -43,7 +43,9 @@ export function layerViolations(): string[] {
 
 describe("import floors", () => {
   it("every top folder of harness/ is a known floor", () => {
-    const tops = readdirSync(root, { withFileTypes: true }).filter((e) => e.isDirectory()).map((e) => e.name);
+    const tops = readdirSync(root, { withFileTypes: true })
+      .filter((e) => e.isDirectory())
+      .map((e) => e.name);
     expect(tops.filter((t) => !(FLOORS as readonly string[]).includes(t))).toEqual([]);
   });
   it("no file imports from a floor above its own", () => {

@@ -94,7 +94,15 @@ if (!skipCold) {
   process.env.CCACHE_DIR = join(benchDir, "ccache");
   const hb = join(benchDir, "harness-build");
   const [hMs] = await timed(async () => {
-    const input = { treeDir: tree.path, treeStateId: configStateId(tree.state), buildDir: hb, base: "allnoconfig" as const, fragments, toolchain: defaultToolchain, logFile: join(benchDir, "h.log") };
+    const input = {
+      treeDir: tree.path,
+      treeStateId: configStateId(tree.state),
+      buildDir: hb,
+      base: "allnoconfig" as const,
+      fragments,
+      toolchain: defaultToolchain,
+      logFile: join(benchDir, "h.log"),
+    };
     const c = await configureKernel(input, deps);
     const b = await buildKernel({ ...input, configKey: c.output!.key, treeDirty: false, treeStateId: tree.state.head }, deps);
     if (b.status !== "pass") throw new Error(`cold build failed: ${b.reason}`);
@@ -102,7 +110,10 @@ if (!skipCold) {
   const mb = join(benchDir, "by-hand-build");
   const [mMs] = await timed(async () => {
     mkdirSync(mb, { recursive: true }); // merge_config.sh -O wants it to exist
-    await execa(join(tree.path, "scripts/kconfig/merge_config.sh"), ["-n", "-O", mb, ...fragments], { cwd: tree.path, env: { ARCH: "arm64", CROSS_COMPILE: "aarch64-linux-gnu-" } });
+    await execa(join(tree.path, "scripts/kconfig/merge_config.sh"), ["-n", "-O", mb, ...fragments], {
+      cwd: tree.path,
+      env: { ARCH: "arm64", CROSS_COMPILE: "aarch64-linux-gnu-" },
+    });
     await execa("make", [`O=${mb}`, "ARCH=arm64", "CROSS_COMPILE=aarch64-linux-gnu-", "olddefconfig"], { cwd: tree.path });
     await execa("make", [`O=${mb}`, "ARCH=arm64", "CROSS_COMPILE=aarch64-linux-gnu-", `-j${nproc}`, "Image", "headers_install"], { cwd: tree.path });
   });
@@ -154,12 +165,26 @@ row("boot + ssh + baseline tests (overhead)", h, m, `<= 5 % over by hand (${(((h
 // ---- patch-level bisect of a 4-patch series whose 3rd patch panics, right after its boot test failed
 {
   const series = join(repoRoot, "test/fixtures/series/bisect-panic");
-  const failing = await execa("npx", ["tsx", "harness/cli/main.ts", "boot-test", "--series", series, "--tests", "baseline"], { cwd: repoRoot, reject: false, env: { CI: "1" } });
+  const failing = await execa("npx", ["tsx", "harness/cli/main.ts", "boot-test", "--series", series, "--tests", "baseline"], {
+    cwd: repoRoot,
+    reject: false,
+    env: { CI: "1" },
+  });
   if (failing.exitCode !== 1) throw new Error(`the bisect-panic boot test should fail with exit 1, got ${failing.exitCode}`);
-  const [ms, r] = await timed(() => execa("npx", ["tsx", "harness/cli/main.ts", "bisect", "--series", series, "--tests", "baseline", "--hunt", "boot"], { cwd: repoRoot, reject: false, all: true, env: { CI: "1" } }));
+  const [ms, r] = await timed(() =>
+    execa("npx", ["tsx", "harness/cli/main.ts", "bisect", "--series", series, "--tests", "baseline", "--hunt", "boot"], {
+      cwd: repoRoot,
+      reject: false,
+      all: true,
+      env: { CI: "1" },
+    }),
+  );
   const runDir = /run folder: (.*)/.exec(r.all ?? "")?.[1]?.trim();
   if (r.exitCode !== 0 || !runDir) throw new Error(`bisect exited ${r.exitCode}\n${r.all}`);
-  const b = JSON.parse(readFileSync(join(runDir, "results.json"), "utf8")) as { totals: { steps: number; builds: number }; steps: { role: string; durationMs: number; builds: number }[] };
+  const b = JSON.parse(readFileSync(join(runDir, "results.json"), "utf8")) as {
+    totals: { steps: number; builds: number };
+    steps: { role: string; durationMs: number; builds: number }[];
+  };
   const perStep = b.steps.map((st) => `${st.role} ${s(st.durationMs)}${st.builds ? "" : " (no build)"}`).join(", ");
   row(`bisect 4 patches: ${b.totals.steps} points, ${b.totals.builds} builds`, ms, undefined, `<= ceil(log2 4)+1 = 3 builds; ${perStep}`);
 }
@@ -177,8 +202,7 @@ printTable();
 // hardware, so what counts is the ratios measured within one run.
 async function svaRows() {
   type Run = Awaited<ReturnType<typeof cli>>;
-  const metric = (r: Run, key: string): number | undefined =>
-    r.results.tests.find((t: { name: string }) => t.name === "bench")?.metrics?.[key]?.value;
+  const metric = (r: Run, key: string): number | undefined => r.results.tests.find((t: { name: string }) => t.name === "bench")?.metrics?.[key]?.value;
   const n = (v: number | undefined, unit = "") => (v === undefined ? "-" : `${Math.round(v)}${unit}`);
   const sva = await cli("boot-test", "--profile", "sva", "--tests", "warpdrive-sva");
   // The 6.12 figures are read even when another test of that suite failed: only its bench is wanted here.
@@ -221,8 +245,22 @@ async function qemuRows() {
         const tree = (await prepareQemuTree(q.source, deps)).output!;
         const patches = [];
         for (const spec of q.series) patches.push(...(await materializeSeries(spec, { loreUrl: "", offline: true }, deps)).patches);
-        const applied = await applySeries({ treeDir: tree.path, managed: true, baseCommit: tree.baseCommit, patches, logFile: join(process.env.WDH_CACHE_DIR!, "series.log") }, deps);
-        const b = await buildQemu({ treeDir: tree.path, state: applied.output!.state, configure: q.def.configure, extraTargets: [], ccache: true, buildDir: qemuBuildDirFor(tree.path, true), logFile: join(process.env.WDH_CACHE_DIR!, "build.log") }, deps);
+        const applied = await applySeries(
+          { treeDir: tree.path, managed: true, baseCommit: tree.baseCommit, patches, logFile: join(process.env.WDH_CACHE_DIR!, "series.log") },
+          deps,
+        );
+        const b = await buildQemu(
+          {
+            treeDir: tree.path,
+            state: applied.output!.state,
+            configure: q.def.configure,
+            extraTargets: [],
+            ccache: true,
+            buildDir: qemuBuildDirFor(tree.path, true),
+            logFile: join(process.env.WDH_CACHE_DIR!, "build.log"),
+          },
+          deps,
+        );
         if (b.status !== "pass") throw new Error(`cold QEMU build failed: ${b.reason}`);
       });
       row("cold QEMU build (fetch + configure + build)", ms, undefined, "<= 8 min");
@@ -245,7 +283,20 @@ async function qemuRows() {
     appendFileSync(smmu, "/* bench edit */\n");
     const tree = manifest.qemu.path;
     const state = await treeState(exec, tree);
-    const [ms, b] = await timed(() => buildQemu({ treeDir: tree, state, configure: q.def.configure, extraTargets: [], ccache: true, buildDir: qemuBuildDirFor(tree, true), logFile: join(cacheDir("bench"), "qemu-touch.log") }, deps));
+    const [ms, b] = await timed(() =>
+      buildQemu(
+        {
+          treeDir: tree,
+          state,
+          configure: q.def.configure,
+          extraTargets: [],
+          ccache: true,
+          buildDir: qemuBuildDirFor(tree, true),
+          logFile: join(cacheDir("bench"), "qemu-touch.log"),
+        },
+        deps,
+      ),
+    );
     if (b.status !== "pass") throw new Error(`QEMU rebuild failed: ${b.reason}`);
     row("QEMU rebuild after touching hw/arm/smmuv3.c", ms, undefined, "<= 30 s");
   } finally {
@@ -261,7 +312,8 @@ async function qemuRows() {
     r.results.tests.find((t) => t.name === "bench")?.metrics?.[key]?.value;
   const stockFull = await cli("boot-test");
   for (const size of ["64B", "4KiB"]) {
-    const fig = (r: typeof cached) => `user queue ${metric(r, `user_queue.qd1.${size}.req_per_s`)} req/s, AF_ALG ${metric(r, `af_alg.qd1.${size}.req_per_s`)} req/s (p50 ${metric(r, `speedup_p50.qd1.${size}`)}x lower)`;
+    const fig = (r: typeof cached) =>
+      `user queue ${metric(r, `user_queue.qd1.${size}.req_per_s`)} req/s, AF_ALG ${metric(r, `af_alg.qd1.${size}.req_per_s`)} req/s (p50 ${metric(r, `speedup_p50.qd1.${size}`)}x lower)`;
     console.log(`${size}: built QEMU: ${fig(cached)}; Debian 7.2: ${fig(stockFull)}`);
     rows.push([`WarpDrive bench ${size}`, fig(cached), fig(stockFull), "harness = built QEMU, by hand = Debian 7.2"]);
   }
@@ -285,7 +337,25 @@ async function bootByHand(runDir: string, runTests: boolean): Promise<number> {
   const fwd = argv.findIndex((a) => a.includes("hostfwd="));
   argv[fwd] = argv[fwd]!.replace(/hostfwd=tcp:127\.0\.0\.1:\d+-/, `hostfwd=tcp:127.0.0.1:${port}-`);
   const ssh = (cmd: string) =>
-    execa("ssh", ["-q", "-i", join(runDir, "id_ed25519"), "-p", String(port), "-o", "StrictHostKeyChecking=no", "-o", "UserKnownHostsFile=/dev/null", "-o", "ConnectTimeout=2", "root@127.0.0.1", cmd], { reject: false });
+    execa(
+      "ssh",
+      [
+        "-q",
+        "-i",
+        join(runDir, "id_ed25519"),
+        "-p",
+        String(port),
+        "-o",
+        "StrictHostKeyChecking=no",
+        "-o",
+        "UserKnownHostsFile=/dev/null",
+        "-o",
+        "ConnectTimeout=2",
+        "root@127.0.0.1",
+        cmd,
+      ],
+      { reject: false },
+    );
   const t = performance.now();
   const qemu = execa(argv[0]!, argv.slice(1), { reject: false, stdin: "ignore", stdout: "ignore", stderr: "ignore" });
   try {
@@ -322,16 +392,24 @@ async function warpdriveRows() {
     (r.results.tests as { name: string; metrics?: Record<string, { value: number }> }[]).find((t) => t.name === "bench")?.metrics?.[key]?.value;
   const f = (v: number | undefined, d = 0) => (v === undefined ? "-" : v.toFixed(d));
   console.log(`\nWarpDrive (one process, no SVA): user queue (ring ${f(metric("user_queue.ring_entries"))}) vs AF_ALG (ring 1024, fixed by QEMU 7.2), one run`);
-  console.log("| size | in flight | user queue p50 us | AF_ALG p50 us | p50 ratio | user queue req/s | AF_ALG req/s | req/s ratio | CPU us/req user queue | CPU us/req AF_ALG |");
+  console.log(
+    "| size | in flight | user queue p50 us | AF_ALG p50 us | p50 ratio | user queue req/s | AF_ALG req/s | req/s ratio | CPU us/req user queue | CPU us/req AF_ALG |",
+  );
   console.log("| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |");
   for (const size of ["64B", "4KiB"]) {
     for (const qd of [1, 8]) {
       const m = (path: string, fig: string) => metric(`${path}.qd${qd}.${size}.${fig}`);
-      const up = m("user_queue", "p50_us"), ap = m("af_alg", "p50_us");
-      const ur = m("user_queue", "req_per_s"), ar = m("af_alg", "req_per_s");
-      console.log(`| ${size} | ${qd} | ${f(up, 1)} | ${f(ap, 1)} | ${up && ap ? (ap / up).toFixed(2) : "-"} | ${f(ur)} | ${f(ar)} | ${ur && ar ? (ur / ar).toFixed(2) : "-"} | ${f(m("user_queue", "cpu_us_per_req"), 1)} | ${f(m("af_alg", "cpu_us_per_req"), 1)} |`);
+      const up = m("user_queue", "p50_us"),
+        ap = m("af_alg", "p50_us");
+      const ur = m("user_queue", "req_per_s"),
+        ar = m("af_alg", "req_per_s");
+      console.log(
+        `| ${size} | ${qd} | ${f(up, 1)} | ${f(ap, 1)} | ${up && ap ? (ap / up).toFixed(2) : "-"} | ${f(ur)} | ${f(ar)} | ${ur && ar ? (ur / ar).toFixed(2) : "-"} | ${f(m("user_queue", "cpu_us_per_req"), 1)} | ${f(m("af_alg", "cpu_us_per_req"), 1)} |`,
+      );
       rows.push([`WarpDrive ${size} qd${qd}: p50 user queue / AF_ALG`, `${f(up, 1)} us`, `${f(ap, 1)} us`, qd === 1 && size === "64B" ? ">= 3x lower" : "-"]);
     }
-    console.log(`${size} one request: prepare ${f(metric(`user_queue.qd1.${size}.prepare_p50_us`), 1)} us, doorbell ${f(metric(`user_queue.qd1.${size}.doorbell_p50_us`), 1)} us, wait ${f(metric(`user_queue.qd1.${size}.wait_p50_us`), 1)} us (p50)`);
+    console.log(
+      `${size} one request: prepare ${f(metric(`user_queue.qd1.${size}.prepare_p50_us`), 1)} us, doorbell ${f(metric(`user_queue.qd1.${size}.doorbell_p50_us`), 1)} us, wait ${f(metric(`user_queue.qd1.${size}.wait_p50_us`), 1)} us (p50)`,
+    );
   }
 }

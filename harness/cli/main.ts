@@ -45,13 +45,18 @@ function jobOptions(cmd: Command): Command {
     .option("--series-version <n>", "with --mbox/--lore: take version n instead of the newest complete one", positive)
     .option("--ignore-base", "apply a series even to a tree that is not the base its manifest names")
     .option("--offline", "never fetch: lore threads and git trees only from the cache")
-    .addOption(new Option("--checkpatch <mode>", "checkpatch.pl over each patch: report, enforce (errors stop the run) or off").choices(["off", "report", "enforce"]))
+    .addOption(
+      new Option("--checkpatch <mode>", "checkpatch.pl over each patch: report, enforce (errors stop the run) or off").choices(["off", "report", "enforce"]),
+    )
     .option("--fragments <name>", "Kconfig fragments under kernel-config/ (or files), repeatable; replaces the profile's", list)
     .option("--machine <name>", "machine under qemu/ (or a YAML file)")
     .option("--qemu <binary>", "run this qemu-system-aarch64 instead of the machine's (no QEMU build)")
     .option("--qemu-tree <path>", "build this QEMU git tree as it is (HEAD plus local changes) instead of the machine's source and series")
     .option("--tests <suite>", "guest test suites under guest-tests/, repeatable", list)
-    .option("--executor <name>", "where the guest runs instead of the machine's executor: local-qemu or lava (lab and token from LAVA_URL/LAVA_TOKEN or the LAVA config file)")
+    .option(
+      "--executor <name>",
+      "where the guest runs instead of the machine's executor: local-qemu or lava (lab and token from LAVA_URL/LAVA_TOKEN or the LAVA config file)",
+    )
     .option("--kcidb-submit <url>", "send the run's kcidb.json to this KCIDB REST endpoint (token from WDH_KCIDB_TOKEN)")
     .addOption(new Option("--quiet", "plain progress lines even on a terminal"));
 }
@@ -132,7 +137,13 @@ function adHocSeries(opts: Record<string, unknown>): AdHocSeries[] {
 function commandLine(): string[] {
   const [command, ...args] = process.argv.slice(2);
   const absolute = (a: string) => (!a.startsWith("-") && !isAbsolute(a) && existsSync(a) ? resolve(a) : a);
-  return ["npm", "run", command!, "--", ...args.map((a) => (a.includes("=") && a.startsWith("--") ? a.replace(/=(.*)$/, (_, v: string) => `=${absolute(v)}`) : absolute(a)))];
+  return [
+    "npm",
+    "run",
+    command!,
+    "--",
+    ...args.map((a) => (a.includes("=") && a.startsWith("--") ? a.replace(/=(.*)$/, (_, v: string) => `=${absolute(v)}`) : absolute(a))),
+  ];
 }
 
 async function main(argv: string[]): Promise<number> {
@@ -144,16 +155,12 @@ async function main(argv: string[]): Promise<number> {
     .exitOverride()
     .configureOutput({ writeErr: (s) => process.stderr.write(s) });
   let exitCode: number = ExitCode.ok;
-  jobOptions(program.command("build-kernel").description("tree + series + Kconfig + build; artifacts and manifest.json")).action(
-    async (opts) => {
-      exitCode = await runCommand("build-kernel", opts);
-    },
-  );
-  jobOptions(program.command("boot-test").description("build when needed, then boot under QEMU and run the guest tests over SSH")).action(
-    async (opts) => {
-      exitCode = await runCommand("boot-test", opts);
-    },
-  );
+  jobOptions(program.command("build-kernel").description("tree + series + Kconfig + build; artifacts and manifest.json")).action(async (opts) => {
+    exitCode = await runCommand("build-kernel", opts);
+  });
+  jobOptions(program.command("boot-test").description("build when needed, then boot under QEMU and run the guest tests over SSH")).action(async (opts) => {
+    exitCode = await runCommand("boot-test", opts);
+  });
   const bisectOptions = (cmd: Command) =>
     cmd
       .addOption(new Option("--hunt <what>", "what counts as bad: auto (what failed at the bad end), build, boot, test or test:<suite/test>").default("auto"))
@@ -184,9 +191,7 @@ async function main(argv: string[]): Promise<number> {
   });
   bisectOptions(
     jobOptions(
-      program
-        .command("bisect-step")
-        .description("judge the tree as it is checked out, for `git bisect run`: exits 0 good, 1 bad, 125 skip, nothing else"),
+      program.command("bisect-step").description("judge the tree as it is checked out, for `git bisect run`: exits 0 good, 1 bad, 125 skip, nothing else"),
     ).option("--signature <text>", "only a failure with this signature is bad (another one is skip)"),
   ).action(async (opts) => {
     exitCode = await runWithSignals(async (signal) =>

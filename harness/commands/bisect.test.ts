@@ -13,14 +13,25 @@ function step(commit: string, verdict: "good" | "bad", imageSha256: string): Ste
   dirs.push(runDir);
   mkdirSync(runDir, { recursive: true });
   writeFileSync(join(runDir, "manifest.json"), JSON.stringify({ kernel: { imageSha256 } }));
-  const outcome = verdict === "good"
-    ? { kind: "pass" as const, runDir, durationMs: 1, built: true }
-    : { kind: "fail" as const, stage: "boot" as const, signature: "s", summary: "s", runDir, durationMs: 1, built: true };
+  const outcome =
+    verdict === "good"
+      ? { kind: "pass" as const, runDir, durationMs: 1, built: true }
+      : { kind: "fail" as const, stage: "boot" as const, signature: "s", summary: "s", runDir, durationMs: 1, built: true };
   return { commit, subject: commit, role: "step", verdict, reason: "", outcomes: [outcome], durationMs: 1, confidence: "" };
 }
 
 function found(bad: StepRecord, good: StepRecord): BisectResult {
-  return { status: "found", firstBad: { commit: bad.commit, subject: bad.subject }, hunted: "s", hunt: { kind: "boot" }, steps: [good, bad], badStep: bad, lastGood: good, gitLog: "", confidence: "" };
+  return {
+    status: "found",
+    firstBad: { commit: bad.commit, subject: bad.subject },
+    hunted: "s",
+    hunt: { kind: "boot" },
+    steps: [good, bad],
+    badStep: bad,
+    lastGood: good,
+    gitLog: "",
+    confidence: "",
+  };
 }
 
 describe("identicalKernelWarning", () => {

@@ -178,7 +178,14 @@ export async function runBisectStep(
     const judgement = await judgePoint(
       (attempt) =>
         evaluatePoint({ job, treeDir, hunt: options.hunt, runsDir: run.file("runs"), label: `${head.slice(0, 10)}-run${attempt}`, signal, renderer }),
-      { hunt: options.hunt, hunted: options.signature, runs: options.runs, parallel: executorFor(job.machine.executor).concurrent, infraRetries: options.infraRetries, signal },
+      {
+        hunt: options.hunt,
+        hunted: options.signature,
+        runs: options.runs,
+        parallel: executorFor(job.machine.executor).concurrent,
+        infraRetries: options.infraRetries,
+        signal,
+      },
     );
     const summary = { commit: head, verdict: judgement.verdict, reason: judgement.reason, confidence: judgement.confidence, outcomes: judgement.outcomes };
     writeFileSync(run.file("results.json"), JSON.stringify(summary, null, 2) + "\n");

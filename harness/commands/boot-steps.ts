@@ -45,7 +45,11 @@ export const bootSteps: Step[] = [
       const timeouts = ctx.job.profile.timeouts;
       const r = await executor.run(
         {
-          kernel: { image: ctx.kernelImage ?? need(ctx, "build").image, vmlinux: ctx.vmlinux ?? need(ctx, "build").vmlinux, treeDir: need(ctx, "build").treeDir },
+          kernel: {
+            image: ctx.kernelImage ?? need(ctx, "build").image,
+            vmlinux: ctx.vmlinux ?? need(ctx, "build").vmlinux,
+            treeDir: need(ctx, "build").treeDir,
+          },
           initramfs: need(ctx, "rootfs").initrd,
           machine,
           append: ctx.job.append,

@@ -21,7 +21,12 @@ describe("buildDirFor: one build dir per tree and configuration", () => {
 
   it("the same fragment names give the same dir, wherever the fragment files are", () => {
     const a = buildDirFor(managed(), "arm64", "allnoconfig", defaults);
-    const b = buildDirFor(managed(), "arm64", "allnoconfig", defaults.map((f) => f.replace("/repo/", "/elsewhere/")));
+    const b = buildDirFor(
+      managed(),
+      "arm64",
+      "allnoconfig",
+      defaults.map((f) => f.replace("/repo/", "/elsewhere/")),
+    );
     expect(a).toBe(b);
     expect(basename(a)).toMatch(/^debian-linux-source-6\.12-6\.12\.117-1-arm64-[0-9a-f]{8}$/);
   });

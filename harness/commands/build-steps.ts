@@ -41,7 +41,10 @@ export const buildSteps: Step[] = [
       checkHost(
         {
           // build-kernel runs no guest, but a host that cannot boot what it built is worth knowing early
-          tools: [...requiredTools(ctx.job.profile.toolchain, Boolean(ctx.job.qemu)), ...executorFor(ctx.job.machine.executor, ctx.executors).requiredTools(ctx.job.machine)],
+          tools: [
+            ...requiredTools(ctx.job.profile.toolchain, Boolean(ctx.job.qemu)),
+            ...executorFor(ctx.job.machine.executor, ctx.executors).requiredTools(ctx.job.machine),
+          ],
           isRoot: process.getuid?.() === 0,
         },
         { ...ctx.deps, progress },
@@ -70,13 +73,25 @@ export const buildSteps: Step[] = [
           ["make", "--version"],
           ["ccache", "--version"],
           ["git", "--version"],
-          ...(job.qemu ? [["meson", "--version"], ["ninja", "--version"]] : [[job.machine.binary, "--version"]]),
+          ...(job.qemu
+            ? [
+                ["meson", "--version"],
+                ["ninja", "--version"],
+              ]
+            : [[job.machine.binary, "--version"]]),
         ]),
       );
       const r = await prepareTree(job.tree, { ...ctx.deps, progress });
       ctx.tree = r.output;
       if (r.output) ctx.buildDir = buildDirFor(r.output.path, toolchain.arch, job.profile.kconfig.base, job.fragments);
-      if (r.output) run.set("tree", { description: r.output.description, path: r.output.path, baseCommit: r.output.baseCommit, kernelVersion: r.output.kernelVersion, ...(r.output.fetchArgv.length ? { fetchArgv: r.output.fetchArgv } : {}) });
+      if (r.output)
+        run.set("tree", {
+          description: r.output.description,
+          path: r.output.path,
+          baseCommit: r.output.baseCommit,
+          kernelVersion: r.output.kernelVersion,
+          ...(r.output.fetchArgv.length ? { fetchArgv: r.output.fetchArgv } : {}),
+        });
       return r;
     },
   },
@@ -89,17 +104,30 @@ export const buildSteps: Step[] = [
       const deps = { ...ctx.deps, progress };
       const materialized = [];
       for (const spec of job.series) materialized.push(await materializeSeries(spec, { loreUrl: job.profile.lore, offline: job.options.offline }, deps));
-      ctx.run.set("seriesSources", materialized.map(({ patches, ...s }) => ({ ...s, patches: patches.length })));
+      ctx.run.set(
+        "seriesSources",
+        materialized.map(({ patches, ...s }) => ({ ...s, patches: patches.length })),
+      );
       const baseCheck = materialized.length ? await checkBase(materialized[0]!.base, tree, deps) : undefined;
       if (baseCheck) ctx.run.set("baseCheck", baseCheck);
       if (baseCheck && !baseCheck.matches) {
         const details = [`the series says: ${baseCheck.stated}`, `the tree is:     ${baseCheck.actual}`, `compared by ${baseCheck.how}`];
-        if (!job.options.ignoreBase) throw new UsageError(`series ${materialized[0]!.name} was written against ${baseCheck.stated}, not this tree`, [...details, "to try anyway: --ignore-base"]);
+        if (!job.options.ignoreBase)
+          throw new UsageError(`series ${materialized[0]!.name} was written against ${baseCheck.stated}, not this tree`, [
+            ...details,
+            "to try anyway: --ignore-base",
+          ]);
         progress(`base differs (${baseCheck.stated} vs ${baseCheck.actual}); trying anyway (--ignore-base)`);
       }
       if (!ctx.treeHeld) ctx.releaseTree = await holdTree(tree.path, ctx.deps.signal, progress);
       const r = await applySeries(
-        { treeDir: tree.path, managed: tree.managed, baseCommit: tree.baseCommit, patches: materialized.flatMap((m) => m.patches), logFile: ctx.run.file("series.log") },
+        {
+          treeDir: tree.path,
+          managed: tree.managed,
+          baseCommit: tree.baseCommit,
+          patches: materialized.flatMap((m) => m.patches),
+          logFile: ctx.run.file("series.log"),
+        },
         deps,
       );
       ctx.series = r.output;
@@ -128,18 +156,20 @@ export const buildSteps: Step[] = [
       const tree = need(ctx, "tree");
       const series = need(ctx, "series");
       const buildDir = need(ctx, "buildDir");
-      const r = await lockBuildDir(buildDir, ctx, progress, () => configureKernel(
-        {
-          treeDir: tree.path,
-          treeStateId: configStateId(series.state),
-          buildDir,
-          base: job.profile.kconfig.base,
-          fragments: job.fragments,
-          toolchain: job.profile.toolchain,
-          logFile: ctx.run.file("build.log"),
-        },
-        { ...ctx.deps, progress },
-      ));
+      const r = await lockBuildDir(buildDir, ctx, progress, () =>
+        configureKernel(
+          {
+            treeDir: tree.path,
+            treeStateId: configStateId(series.state),
+            buildDir,
+            base: job.profile.kconfig.base,
+            fragments: job.fragments,
+            toolchain: job.profile.toolchain,
+            logFile: ctx.run.file("build.log"),
+          },
+          { ...ctx.deps, progress },
+        ),
+      );
       ctx.config = r.output;
       if (r.output) ctx.run.set("kconfig", { base: job.profile.kconfig.base, fragments: r.output.fragments, key: r.output.key });
       return r;
@@ -153,19 +183,21 @@ export const buildSteps: Step[] = [
       const tree = need(ctx, "tree");
       const series = need(ctx, "series");
       const buildDir = need(ctx, "buildDir");
-      const r = await lockBuildDir(buildDir, ctx, progress, () => buildKernel(
-        {
-          treeDir: tree.path,
-          treeStateId: treeStateId(series.state),
-          treeDirty: series.state.dirty !== null,
-          buildDir,
-          configKey: need(ctx, "config").key,
-          toolchain: job.profile.toolchain,
-          logFile: ctx.run.file("build.log"),
-          timeoutMs: job.profile.timeouts.build * 1000,
-        },
-        { ...ctx.deps, progress },
-      ));
+      const r = await lockBuildDir(buildDir, ctx, progress, () =>
+        buildKernel(
+          {
+            treeDir: tree.path,
+            treeStateId: treeStateId(series.state),
+            treeDirty: series.state.dirty !== null,
+            buildDir,
+            configKey: need(ctx, "config").key,
+            toolchain: job.profile.toolchain,
+            logFile: ctx.run.file("build.log"),
+            timeoutMs: job.profile.timeouts.build * 1000,
+          },
+          { ...ctx.deps, progress },
+        ),
+      );
       ctx.build = r.output;
       if (r.output) {
         const { treeDir: _t, ...artifacts } = r.output;
@@ -199,4 +231,3 @@ export function artifactPaths(ctx: Context): Record<string, string> {
     "uapi headers": b.uapiInclude,
   };
 }
-

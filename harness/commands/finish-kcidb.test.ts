@@ -16,7 +16,11 @@ describe("finishRun writes kcidb.json next to results.json", () => {
     const run = createRunFolder("build-kernel", root);
     run.recordStage({ stage: "tree", status: "pass", durationMs: 5, reason: "debian linux-source-6.12" });
     run.recordStage({ stage: "series", status: "fail", durationMs: 7, reason: "patch 1/1 does not apply" });
-    const ctx = { run, commandLine: ["npm", "run", "build-kernel"], failure: { stage: "series", status: "fail", durationMs: 7, reason: "patch 1/1 does not apply" } } as unknown as Context;
+    const ctx = {
+      run,
+      commandLine: ["npm", "run", "build-kernel"],
+      failure: { stage: "series", status: "fail", durationMs: 7, reason: "patch 1/1 does not apply" },
+    } as unknown as Context;
     finishRun(ctx, "build-kernel");
     const doc = JSON.parse(readFileSync(join(run.dir, "kcidb.json"), "utf8"));
     expect(doc.version).toEqual({ major: 5, minor: 3 });

@@ -57,14 +57,24 @@ function replayGuest(text: string): { guest: LiveGuest; session: SshSession; tes
       const [, test, nonce] = /test-begin (\S+)#([0-9a-f]+)/.exec(command)!;
       const span = spans.find((s) => s.test === test)!;
       const rewrite = (l: string) => l.replace(/(test-(?:begin|end) \S+#)[0-9a-f]+/, `$1${nonce}`);
-      all.slice(span.begin, span.end! + 1).map(rewrite).forEach(print);
+      all
+        .slice(span.begin, span.end! + 1)
+        .map(rewrite)
+        .forEach(print);
       return { exitCode: 0, stdout: TAP, stderr: "", durationMs: 10, timedOut: false };
     },
   } as unknown as SshSession;
   const tests = (expects: Record<string, TestExpectation[]>) =>
     spans.map((s): GuestTest => {
       const [suite, name] = s.test.split("/") as [string, string];
-      return { suite, name, guestPath: `/opt/wdh/${s.test}`, command: [`/opt/wdh/${s.test}`], timeoutSeconds: 10, ...(expects[s.test] ? { expects: expects[s.test] } : {}) };
+      return {
+        suite,
+        name,
+        guestPath: `/opt/wdh/${s.test}`,
+        command: [`/opt/wdh/${s.test}`],
+        timeoutSeconds: 10,
+        ...(expects[s.test] ? { expects: expects[s.test] } : {}),
+      };
     });
   return { guest, session, tests };
 }
@@ -120,7 +130,9 @@ describe("a real 6.12 run: isolation provokes its events, bench provokes some no
     expect(tests["warpdrive/isolation"]!.status).toBe("pass");
     expect(verdict.exitCode).toBe(1);
     expect(verdict.reason).toBe(`guest: 1 of 10 guest tests failed: warpdrive/bench: ${bench.reason}`);
-    expect(summary).toContain("SMMU events: 24, attributed to tests warpdrive/isolation(16); UNEXPECTED: 8 in warpdrive/bench; 21 more not printed (rate limit, console line 261); events may have been suppressed: 10 printed within 5 s at 11.9 s");
+    expect(summary).toContain(
+      "SMMU events: 24, attributed to tests warpdrive/isolation(16); UNEXPECTED: 8 in warpdrive/bench; 21 more not printed (rate limit, console line 261); events may have been suppressed: 10 printed within 5 s at 11.9 s",
+    );
   });
 
   it("a narrowed expectation does not cover another device's events", async () => {
@@ -141,9 +153,17 @@ describe("a 7.2 console: decoded events with PASIDs, one at boot", () => {
     const { verdict, tests, summary } = await runOn(log, declared);
     expect(Object.values(tests).map((t) => t.status)).toEqual(["pass", "pass", "pass"]);
     expect(verdict.exitCode).toBe(1);
-    expect(verdict.reason).toBe("unexpected SMMU event C_BAD_STREAMID client (unassigned sid) sid 0x28 ssid none during boot (before the first test) (console line 12)");
+    expect(verdict.reason).toBe(
+      "unexpected SMMU event C_BAD_STREAMID client (unassigned sid) sid 0x28 ssid none during boot (before the first test) (console line 12)",
+    );
     expect(summary).toContain(`FAIL (exit 1): ${verdict.reason}`);
-    expect(summary.some((l) => l.startsWith("SMMU events: 11, attributed to tests sva/pasid-faults(2), sva/cd-fetch(1), sva/fault-storm(7); UNEXPECTED: 1 during boot (before the first test)"))).toBe(true);
+    expect(
+      summary.some((l) =>
+        l.startsWith(
+          "SMMU events: 11, attributed to tests sva/pasid-faults(2), sva/cd-fetch(1), sva/fault-storm(7); UNEXPECTED: 1 during boot (before the first test)",
+        ),
+      ),
+    ).toBe(true);
   });
 
   it("an event with a PASID the test did not declare fails it, with its ssid", async () => {
@@ -175,7 +195,8 @@ describe("an event between tests", () => {
     const ctx = { run: createRunFolder("boot-test", root), guestRun: { lines: text, findings: triage.findings, tests: [] } } as unknown as Context;
     expect(verdictOf(ctx)).toMatchObject({
       exitCode: 1,
-      reason: "unexpected SMMU event F_TRANSLATION client 0000:00:02.0 (from sid) sid 0x10 ssid none iova 0x7c0 unpriv data write between tests a/one and a/two (console line 3)",
+      reason:
+        "unexpected SMMU event F_TRANSLATION client 0000:00:02.0 (from sid) sid 0x10 ssid none iova 0x7c0 unpriv data write between tests a/one and a/two (console line 3)",
     });
   });
 });

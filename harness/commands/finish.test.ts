@@ -17,7 +17,13 @@ function ctxWith(extra: Partial<Context>): Context {
   dirs.push(root);
   return { run: createRunFolder("boot-test", root), ...extra } as Context;
 }
-const fail = (stage: StageId, kind?: FailureKind): StageResult<unknown> => ({ stage, status: "fail", durationMs: 1, reason: `${stage} broke`, ...(kind ? { kind } : {}) });
+const fail = (stage: StageId, kind?: FailureKind): StageResult<unknown> => ({
+  stage,
+  status: "fail",
+  durationMs: 1,
+  reason: `${stage} broke`,
+  ...(kind ? { kind } : {}),
+});
 
 describe("verdictOf: one place maps outcomes to exit codes", () => {
   it("0 when nothing failed", () => expect(verdictOf(ctxWith({})).exitCode).toBe(0));

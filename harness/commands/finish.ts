@@ -47,14 +47,23 @@ export function outcomeOf(ctx: Context): Outcome {
     const kind = e instanceof UsageError ? "configuration" : e instanceof HarnessBug ? "bug" : e instanceof HarnessError ? "infrastructure" : "bug";
     const message = e instanceof Error ? e.message : String(e);
     const stage = ctx.errorStage ?? lastStage(ctx);
-    if (kind === "bug") return failure("bug", stage, `a bug in the harness (${stage}): ${e instanceof HarnessBug ? message : `${e instanceof Error ? e.name : "thrown"}: ${message}`}`, e instanceof HarnessError ? e.details : stackLines(e));
+    if (kind === "bug")
+      return failure(
+        "bug",
+        stage,
+        `a bug in the harness (${stage}): ${e instanceof HarnessBug ? message : `${e instanceof Error ? e.name : "thrown"}: ${message}`}`,
+        e instanceof HarnessError ? e.details : stackLines(e),
+      );
     return failure(kind, stage, message, e instanceof HarnessError ? e.details : []);
   }
   if (failedStage) {
     const kind = failedStage.kind ?? "regression";
     const signature = failedStage.signature ?? { type: "message" as const, text: failedStage.reason ?? "failed" };
     const failedTests = failedStage.stage === "guest" ? failingTests(ctx) : undefined;
-    const base = { ...failure(kind, failedStage.stage, `${failedStage.stage}: ${failedStage.reason}`, failedStage.details ?? [], signature), ...(failedTests ? { failedTests } : {}) };
+    const base = {
+      ...failure(kind, failedStage.stage, `${failedStage.stage}: ${failedStage.reason}`, failedStage.details ?? [], signature),
+      ...(failedTests ? { failedTests } : {}),
+    };
     return kind === "regression" && signature.type === "tests" ? leadWithKernel(ctx, base) : base;
   }
   const outside = consoleFindings(ctx).filter(isFailure);
@@ -81,11 +90,15 @@ function leadWithKernel(ctx: Context, f: Failure): Failure {
   const failing = run.tests.filter((t) => t.status === "fail" || t.status === "error");
   const spans = testSpans(run.lines);
   const inTests = failing.flatMap((t) => t.findings.filter(isFailure));
-  const beforeTests = consoleFindings(ctx).filter(isFailure).filter((x) => placeOf(spans, x.lineIndex).startsWith("during boot"));
+  const beforeTests = consoleFindings(ctx)
+    .filter(isFailure)
+    .filter((x) => placeOf(spans, x.lineIndex).startsWith("during boot"));
   const report = [...beforeTests, ...inTests].sort((a, b) => a.lineIndex - b.lineIndex)[0];
   if (!report) return f;
   const place = placeOf(spans, report.lineIndex);
-  const where = place.startsWith("during boot") ? "during boot" : `in ${failing.find((t) => t.findings.includes(report))?.suite}/${failing.find((t) => t.findings.includes(report))?.name}`;
+  const where = place.startsWith("during boot")
+    ? "during boot"
+    : `in ${failing.find((t) => t.findings.includes(report))?.suite}/${failing.find((t) => t.findings.includes(report))?.name}`;
   const seenBy = failing.map((t) => `${t.suite}/${t.name}`).join(", ");
   return {
     ...f,
@@ -117,7 +130,10 @@ function smmuOf(ctx: Context): SmmuReport | undefined {
   if (!ctx.guestRun) return undefined;
   const inTests = ctx.guestRun.tests.flatMap((t) => t.smmuEvents ?? []);
   const events = [...inTests, ...outsideSmmuEvents(ctx)].sort((a, b) => a.lineIndex - b.lineIndex);
-  return smmuReport(events, ctx.guestRun.findings.filter((f) => f.kind === "smmu-suppressed"));
+  return smmuReport(
+    events,
+    ctx.guestRun.findings.filter((f) => f.kind === "smmu-suppressed"),
+  );
 }
 
 /** Findings on the console that no test claimed (boot, shutdown). */
@@ -200,7 +216,9 @@ function writeReproduce(ctx: Context, command: string): void {
     }
     lines.push(
       `cd ${shellQuote(tree.path)}`,
-      series.patches.length ? `git checkout --detach ${series.head}   # ${series.patches.length} patches on ${series.base}` : `git checkout --detach ${series.head}`,
+      series.patches.length
+        ? `git checkout --detach ${series.head}   # ${series.patches.length} patches on ${series.base}`
+        : `git checkout --detach ${series.head}`,
       `export ${env.join(" ")}`,
       ...kernelCommands.map((c) => commandLine(c, tree.path)),
     );
@@ -221,7 +239,11 @@ function writeReproduce(ctx: Context, command: string): void {
   // The boot line as the executor ran it, also (above all) when the boot failed.
   const guest = ctx.guestRun;
   if (guest && guest.argv.length > 0) {
-    lines.push(`# boot (${guest.executor}; the guest prints WDH-READY once dropbear listens; the run's key is ${ctx.run.file("id_ed25519")})`, q(guest.argv), ...guest.reproduce);
+    lines.push(
+      `# boot (${guest.executor}; the guest prints WDH-READY once dropbear listens; the run's key is ${ctx.run.file("id_ed25519")})`,
+      q(guest.argv),
+      ...guest.reproduce,
+    );
   }
   const file = ctx.run.file("reproduce.sh");
   writeFileSync(file, lines.join("\n") + "\n");
@@ -230,7 +252,9 @@ function writeReproduce(ctx: Context, command: string): void {
 
 /** One command as a shell line: its own environment first, in a subshell when it ran elsewhere than `here`. */
 function commandLine(c: RanCommand, here: string): string {
-  const env = Object.entries(c.env ?? {}).map(([k, v]) => `${k}=${shellQuote(v)} `).join("");
+  const env = Object.entries(c.env ?? {})
+    .map(([k, v]) => `${k}=${shellQuote(v)} `)
+    .join("");
   const line = `${env}${c.argv.map(shellQuote).join(" ")}`;
   return c.cwd && c.cwd !== here ? `(cd ${shellQuote(c.cwd)} && ${line})` : line;
 }

@@ -38,7 +38,15 @@ function console_(lines: string[]) {
 }
 
 const test = (name: string, status: TestResult["status"], extra: Partial<TestResult> = {}): TestResult => ({
-  suite: "baseline", name, status, durationMs: 10, exitCode: status === "pass" ? 0 : 1, output: "", kernelLog: [], findings: [], ...extra,
+  suite: "baseline",
+  name,
+  status,
+  durationMs: 10,
+  exitCode: status === "pass" ? 0 : 1,
+  output: "",
+  kernelLog: [],
+  findings: [],
+  ...extra,
 });
 
 /** What the fake executor was told to do: the one job it accepts, and the phases it reports. */
@@ -60,7 +68,8 @@ function fakeExecutor(script: Script): Executor {
       if (job.machine.name !== "fake-virt") throw new Error(`fake executor: not told about machine ${job.machine.name}`);
       if (JSON.stringify(job.tests) !== JSON.stringify(tests)) throw new Error(`fake executor: not told about tests ${job.tests.map((t) => t.name)}`);
       if (job.kernel.image !== "/store/Image" || job.initramfs !== "/store/initramfs") throw new Error("fake executor: not told about these artifacts");
-      if (JSON.stringify(job.append) !== JSON.stringify(["virtio_crypto.uacce_devices=0000:00:03.0"])) throw new Error(`fake executor: not told about ${job.append}`);
+      if (JSON.stringify(job.append) !== JSON.stringify(["virtio_crypto.uacce_devices=0000:00:03.0"]))
+        throw new Error(`fake executor: not told about ${job.append}`);
       script.interrupt?.abort();
       const { lines, findings } = console_(script.console);
       const output: GuestRun = {
@@ -80,11 +89,12 @@ function fakeExecutor(script: Script): Executor {
   };
 }
 
-const refuseEverything = (signal: AbortSignal): Deps => ({
-  exec: (file: string, args: readonly string[] = []) => Promise.reject(new Error(`no command expected: ${file} ${args.join(" ")}`)),
-  signal,
-  progress: () => {},
-}) as unknown as Deps;
+const refuseEverything = (signal: AbortSignal): Deps =>
+  ({
+    exec: (file: string, args: readonly string[] = []) => Promise.reject(new Error(`no command expected: ${file} ${args.join(" ")}`)),
+    signal,
+    progress: () => {},
+  }) as unknown as Deps;
 
 /** A context as the build left it (artifacts in the store), ready for the boot step. */
 function builtContext(script: Script): Context {
@@ -92,7 +102,12 @@ function builtContext(script: Script): Context {
   dirs.push(root);
   const signal = (script.interrupt ?? new AbortController()).signal;
   return {
-    job: { machine, append: ["virtio_crypto.uacce_devices=0000:00:03.0"], profile: { timeouts: { boot: 120, ssh: 30, testScale: 1 }, toolchain: {} }, profileFile: "p.yaml" },
+    job: {
+      machine,
+      append: ["virtio_crypto.uacce_devices=0000:00:03.0"],
+      profile: { timeouts: { boot: 120, ssh: 30, testScale: 1 }, toolchain: {} },
+      profileFile: "p.yaml",
+    },
     run: createRunFolder("boot-test", root),
     deps: refuseEverything(signal),
     build: { image: "/build/Image", vmlinux: "", treeDir: "", kernelRelease: "6.12.0", upToDate: true },
@@ -158,11 +173,19 @@ describe("one outcome, from the stage that failed to the exit code", () => {
     const { findings } = console_([...BOOT, ...STALL]);
     const stall = findings.find((f) => f.kind === "rcu-stall")!;
     const boot = failed("boot", 0, `kernel hung during boot: ${stall.title}`, { signature: crashSignature(stall), details: stall.lines });
-    const ctx = builtContext({ console: [...BOOT, ...STALL], stages: [boot, skipped("shutdown", "QEMU is not running")], tests: tests.map((t) => test(t.name, "skip")) });
+    const ctx = builtContext({
+      console: [...BOOT, ...STALL],
+      stages: [boot, skipped("shutdown", "QEMU is not running")],
+      tests: tests.map((t) => test(t.name, "skip")),
+    });
     const r = await runThrough(ctx);
     expect(r.verdict.exitCode).toBe(1);
     expect(r.summary.at(-2 - r.verdict.details.length)).toMatch(/^FAIL \(exit 1\): boot: kernel hung during boot: rcu/);
-    expect(r.results.outcome).toMatchObject({ kind: "regression", stage: "boot", signature: { type: "crash", kind: "rcu-stall", frames: expect.arrayContaining(["spin_probe"]) } });
+    expect(r.results.outcome).toMatchObject({
+      kind: "regression",
+      stage: "boot",
+      signature: { type: "crash", kind: "rcu-stall", frames: expect.arrayContaining(["spin_probe"]) },
+    });
     expect(r.results.consoleFindings.map((f: { kind: string }) => f.kind)).toContain("rcu-stall");
     expect(r.point).toMatchObject({ kind: "fail", stage: "boot" });
     expect(classify(r.point as never, { kind: "boot" }).verdict).toBe("bad");
@@ -170,14 +193,30 @@ describe("one outcome, from the stage that failed to the exit code", () => {
   });
 
   it("regression, a WARNING at boot that a test noticed: the verdict leads with the kernel's report, then the test", async () => {
-    const stages = [ok("boot"), ok("ssh"), failed("guest", 0, "1 of 2 guest tests failed: baseline/kernel-log-clean: dmesg has WARNING", { signature: { type: "tests" as const, failed: ["baseline/kernel-log-clean"] } }), ok("shutdown")];
-    const ctx = builtContext({ console: [...BOOT, ...WARNING], stages, tests: [test("smmu-probed", "pass"), test("kernel-log-clean", "fail", { reason: "dmesg has WARNING" })] });
+    const stages = [
+      ok("boot"),
+      ok("ssh"),
+      failed("guest", 0, "1 of 2 guest tests failed: baseline/kernel-log-clean: dmesg has WARNING", {
+        signature: { type: "tests" as const, failed: ["baseline/kernel-log-clean"] },
+      }),
+      ok("shutdown"),
+    ];
+    const ctx = builtContext({
+      console: [...BOOT, ...WARNING],
+      stages,
+      tests: [test("smmu-probed", "pass"), test("kernel-log-clean", "fail", { reason: "dmesg has WARNING" })],
+    });
     const r = await runThrough(ctx);
     expect(r.verdict.exitCode).toBe(1);
     expect(r.verdict.reason).toBe(
       "guest: the kernel logged WARNING in virtcrypto_probe (drivers/crypto/virtio/virtio_crypto_core.c:123) during boot (console line 4); failed: baseline/kernel-log-clean",
     );
-    expect(r.results.outcome).toMatchObject({ kind: "regression", stage: "guest", signature: { type: "crash", kind: "warning" }, failedTests: ["baseline/kernel-log-clean"] });
+    expect(r.results.outcome).toMatchObject({
+      kind: "regression",
+      stage: "guest",
+      signature: { type: "crash", kind: "warning" },
+      failedTests: ["baseline/kernel-log-clean"],
+    });
     // a test hunt compares the failing tests, whatever the kernel said
     expect(r.point).toMatchObject({ kind: "fail", stage: "test", signature: "test: baseline/kernel-log-clean", failedTests: ["baseline/kernel-log-clean"] });
     expect(classify(r.point as never, { kind: "test", test: "baseline/kernel-log-clean" }).verdict).toBe("bad");
@@ -187,7 +226,11 @@ describe("one outcome, from the stage that failed to the exit code", () => {
     const kconfig: Step = {
       id: "kconfig",
       title: "Kconfig",
-      run: async () => failed("kconfig", 0, "1 Kconfig option(s) did not survive: CRYPTO_DEV_VIRTIO", { kind: "configuration", signature: { type: "kconfig", options: ["CRYPTO_DEV_VIRTIO"] } }),
+      run: async () =>
+        failed("kconfig", 0, "1 Kconfig option(s) did not survive: CRYPTO_DEV_VIRTIO", {
+          kind: "configuration",
+          signature: { type: "kconfig", options: ["CRYPTO_DEV_VIRTIO"] },
+        }),
     };
     const ctx = builtContext({ console: [], stages: [], tests: [] });
     const r = await runThrough(ctx, [kconfig, guestStep]);
@@ -199,7 +242,13 @@ describe("one outcome, from the stage that failed to the exit code", () => {
   });
 
   it("configuration, a usage error thrown in a stage: exit 2; bisection does not judge it, it stops", async () => {
-    const bad: Step = { id: "series", title: "Series", run: async () => { throw new UsageError("series x was written against v4.18, not this tree"); } };
+    const bad: Step = {
+      id: "series",
+      title: "Series",
+      run: async () => {
+        throw new UsageError("series x was written against v4.18, not this tree");
+      },
+    };
     const ctx = builtContext({ console: [], stages: [], tests: [] });
     const r = await runThrough(ctx, [bad, guestStep]);
     expect(r.verdict.exitCode).toBe(2);
@@ -234,7 +283,12 @@ describe("one outcome, from the stage that failed to the exit code", () => {
   it("interrupted, Ctrl-C during the guest tests: 130 in results.json and the manifest, whatever the phase said; bisection stops", async () => {
     const interrupt = new AbortController();
     const guest = failed("guest", 0, "interrupted during baseline/kernel-log-clean", { kind: "interrupted" });
-    const ctx = builtContext({ console: BOOT, stages: [ok("boot"), ok("ssh"), guest, ok("shutdown")], tests: [test("smmu-probed", "pass"), test("kernel-log-clean", "error")], interrupt });
+    const ctx = builtContext({
+      console: BOOT,
+      stages: [ok("boot"), ok("ssh"), guest, ok("shutdown")],
+      tests: [test("smmu-probed", "pass"), test("kernel-log-clean", "error")],
+      interrupt,
+    });
     const r = await runThrough(ctx);
     expect(r.verdict.exitCode).toBe(130);
     expect(r.results).toMatchObject({ exitCode: 130, status: "fail", outcome: { kind: "interrupted", stage: "guest" } });
@@ -244,7 +298,14 @@ describe("one outcome, from the stage that failed to the exit code", () => {
 
   it("interrupted in any stage (a thrown abort while building): 130", async () => {
     const interrupt = new AbortController();
-    const build: Step = { id: "build", title: "Build", run: async () => { interrupt.abort(); throw new InterruptedError("make was killed"); } };
+    const build: Step = {
+      id: "build",
+      title: "Build",
+      run: async () => {
+        interrupt.abort();
+        throw new InterruptedError("make was killed");
+      },
+    };
     const ctx = builtContext({ console: [], stages: [], tests: [], interrupt });
     const r = await runThrough(ctx, [build, guestStep]);
     expect(r.verdict.exitCode).toBe(130);

@@ -49,9 +49,18 @@ export const qemuSteps: Step[] = [
         ]);
       }
       // Held until QEMU's tests ran: another run must not check out other QEMU sources under this build.
-      ctx.qemu.release = await acquireLock(`${tree.path}.in-use.lock`, { signal: ctx.deps.signal, onWait: () => progress(`waiting for another run using ${tree.path}`) });
+      ctx.qemu.release = await acquireLock(`${tree.path}.in-use.lock`, {
+        signal: ctx.deps.signal,
+        onWait: () => progress(`waiting for another run using ${tree.path}`),
+      });
       const r = await applySeries(
-        { treeDir: tree.path, managed: tree.managed, baseCommit: tree.baseCommit, patches: materialized.flatMap((m) => m.patches), logFile: ctx.run.file("qemu-series.log") },
+        {
+          treeDir: tree.path,
+          managed: tree.managed,
+          baseCommit: tree.baseCommit,
+          patches: materialized.flatMap((m) => m.patches),
+          logFile: ctx.run.file("qemu-series.log"),
+        },
         deps,
       );
       if (!r.output) return { ...r, stage: "qemu-series" };
@@ -59,7 +68,10 @@ export const qemuSteps: Step[] = [
       const patches = r.output.patches;
       let reason = r.reason;
       if (patches.length > 0 && ctx.job.options.checkpatch !== "off") {
-        const c = await runCheckpatch({ treeDir: tree.path, patches, mode: ctx.job.options.checkpatch, logFile: ctx.run.file("qemu-checkpatch.log"), flavour: "qemu" }, deps);
+        const c = await runCheckpatch(
+          { treeDir: tree.path, patches, mode: ctx.job.options.checkpatch, logFile: ctx.run.file("qemu-checkpatch.log"), flavour: "qemu" },
+          deps,
+        );
         ctx.qemu.checkpatch = c.output;
         if (c.status === "fail") return { ...c, stage: "qemu-series" };
         reason = `${reason}; checkpatch: ${c.reason}`;
@@ -115,7 +127,14 @@ export const qemuSteps: Step[] = [
         return skipped("qemu-check", "the machine names no qtests");
       }
       const r = await checkQemu(
-        { buildDir: build.buildDir, binary: build.binary, buildKey: build.key, tests: q.def.check, timeoutMs: q.def.checkTimeout * 1000, logFile: ctx.run.file("qemu-check.log") },
+        {
+          buildDir: build.buildDir,
+          binary: build.binary,
+          buildKey: build.key,
+          tests: q.def.check,
+          timeoutMs: q.def.checkTimeout * 1000,
+          logFile: ctx.run.file("qemu-check.log"),
+        },
         { ...ctx.deps, progress },
       );
       need(ctx, "qemu").checks = r.output;

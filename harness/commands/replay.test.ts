@@ -42,5 +42,4 @@ describe("prune", () => {
     expect(existsSync(nested.path)).toBe(true);
     expect(r.removedArtifacts).toEqual([old.path]);
   });
-
 });

@@ -58,7 +58,16 @@ export function replayContext(runDir: string, signal: AbortSignal): Context {
   const tree = m.tree?.path ?? "";
   const build = { treeDir: tree, image: a.Image.path, vmlinux: a.vmlinux?.path ?? "", kernelRelease: m.kernel?.release ?? "" } as BuildArtifacts;
   const rootfs = { initrd: a.initramfs.path, initrdSha256: a.initramfs.sha256, parts: [], tests: m.guestTests, debs: [] } as Rootfs;
-  const job = { profile: m.profile, profileFile: join(dir, "manifest.json"), machine: m.machineDef, machineFile: "", suites: [], series: [], fragments: [], append: m.inputs?.append ?? [] } as unknown as Job;
+  const job = {
+    profile: m.profile,
+    profileFile: join(dir, "manifest.json"),
+    machine: m.machineDef,
+    machineFile: "",
+    suites: [],
+    series: [],
+    fragments: [],
+    append: m.inputs?.append ?? [],
+  } as unknown as Job;
   run.set("artifacts", a);
   return {
     job,
@@ -101,10 +110,11 @@ export function pruneRuns(keep: number, root = process.env.WDH_RUNS_DIR ?? join(
     rmSync(join(root, name), { recursive: true, force: true });
   }
   const referenced = new Set<string>();
-  for (const name of kept) for (const manifest of manifestsUnder(join(root, name))) {
-    const artifacts = (JSON.parse(readFileSync(manifest, "utf8")) as RecordedRun).artifacts ?? {};
-    for (const x of Object.values(artifacts)) referenced.add(x.path);
-  }
+  for (const name of kept)
+    for (const manifest of manifestsUnder(join(root, name))) {
+      const artifacts = (JSON.parse(readFileSync(manifest, "utf8")) as RecordedRun).artifacts ?? {};
+      for (const x of Object.values(artifacts)) referenced.add(x.path);
+    }
   const store = pruneStore(referenced);
   return { kept, removedRuns, removedArtifacts: store.removed, bytes: bytes + store.bytes };
 }

@@ -20,7 +20,10 @@ export function parseYaml<S extends v.GenericSchema>(schema: S, text: string, fi
     const first = doc.errors[0]!;
     throw new UsageError(`${where(first)}: not valid YAML: ${what(first)}`, [
       ...doc.errors.slice(1).map((e) => `${where(e)}: ${what(e)}`),
-      ...first.message.split("\n").slice(1).filter((l) => l.trim() !== ""),
+      ...first.message
+        .split("\n")
+        .slice(1)
+        .filter((l) => l.trim() !== ""),
     ]);
   }
   const result = v.safeParse(schema, doc.toJS());

@@ -7,7 +7,17 @@ import { repoRoot } from "../lib/paths.ts";
 import type { SeriesSpec, Suite, TreeSpec } from "./specs.ts";
 import { loadSuites } from "./suites.ts";
 import { loadYaml } from "./load.ts";
-import { DEFAULT_QEMU_CONFIGURE, MachineSchema, ProfileSchema, SeriesManifestSchema, type MachineDef, type Profile, type QemuBuildDef, type QemuSourceSpec, type SeriesManifest } from "./schema.ts";
+import {
+  DEFAULT_QEMU_CONFIGURE,
+  MachineSchema,
+  ProfileSchema,
+  SeriesManifestSchema,
+  type MachineDef,
+  type Profile,
+  type QemuBuildDef,
+  type QemuSourceSpec,
+  type SeriesManifest,
+} from "./schema.ts";
 
 export const defaultProfilePath = join(repoRoot, "profiles/default.yaml");
 
@@ -85,7 +95,11 @@ export function resolveJob(overrides: Overrides): Job {
     fragments: [
       ...profile.kconfig.fragments.map((f) => byNameOrPath(f, "kernel-config", ".config", "Kconfig fragment")),
       // a series' own options come with it, so --no-series does not ask for options only its code adds
-      ...series.flatMap((s) => (s.manifest.fragments ?? []).map((f) => byNameOrPath(f.includes("/") && !isAbsolute(f) ? join(s.dir, f) : f, "kernel-config", ".config", `Kconfig fragment of series ${s.name}`))),
+      ...series.flatMap((s) =>
+        (s.manifest.fragments ?? []).map((f) =>
+          byNameOrPath(f.includes("/") && !isAbsolute(f) ? join(s.dir, f) : f, "kernel-config", ".config", `Kconfig fragment of series ${s.name}`),
+        ),
+      ),
     ].filter((f, i, all) => all.indexOf(f) === i),
     machine: {
       ...(overrides.qemu ? { ...machine, binary: resolve(overrides.qemu), qemu: undefined } : machine),
@@ -107,7 +121,11 @@ function qemuJob(machine: MachineDef, qemuTree: string | undefined, machineFile:
   const def = machine.qemu;
   if (qemuTree) {
     // Your own tree is built as it is: its HEAD is your series.
-    return { def: { ...(def ?? { configure: DEFAULT_QEMU_CONFIGURE, ccache: true, check: [], checkTimeout: 300 }), source: { path: resolve(qemuTree) }, series: [] }, source: { kind: "path", path: resolve(qemuTree) }, series: [] };
+    return {
+      def: { ...(def ?? { configure: DEFAULT_QEMU_CONFIGURE, ccache: true, check: [], checkTimeout: 300 }), source: { path: resolve(qemuTree) }, series: [] },
+      source: { kind: "path", path: resolve(qemuTree) },
+      series: [],
+    };
   }
   if (!def) return undefined;
   const src = def.source;
@@ -120,7 +138,10 @@ function qemuJob(machine: MachineDef, qemuTree: string | undefined, machineFile:
 
 function treeSpec(tree: Profile["tree"]): TreeSpec {
   if ("debian" in tree) {
-    const fetch = tree.suite !== undefined && tree.version !== undefined ? { version: tree.version, suite: tree.suite, mirror: tree.mirror, keyring: tree.keyring } : undefined;
+    const fetch =
+      tree.suite !== undefined && tree.version !== undefined
+        ? { version: tree.version, suite: tree.suite, mirror: tree.mirror, keyring: tree.keyring }
+        : undefined;
     return { kind: "debian", package: tree.debian, ...(tree.version !== undefined ? { version: tree.version } : {}), ...(fetch ? { fetch } : {}) };
   }
   if ("git" in tree) return { kind: "git", url: tree.git, ref: tree.ref, depth: tree.depth };
@@ -187,8 +208,18 @@ export function bareSeries(dir: string): SeriesSpec {
         .map((f) => join(dir, f));
   if (files.length === 0) throw new UsageError(`series ${dir}: no series.yaml, no quilt series file and no .patch files in it`);
   const base = files.map((f) => /^base-commit: ([0-9a-f]{7,40})\s*$/m.exec(readFileSync(f, "utf8"))?.[1]).find(Boolean) ?? "";
-  const name = basename(dir).replace(/[^\w.+-]/g, "-").replace(/^[^A-Za-z0-9]+/, "") || "series";
-  const manifest: SeriesManifest = { name, description: `${files.length} patches in ${dir} (no series.yaml)`, base, patches: files.map((f) => basename(f)), append: [], fragments: [] };
+  const name =
+    basename(dir)
+      .replace(/[^\w.+-]/g, "-")
+      .replace(/^[^A-Za-z0-9]+/, "") || "series";
+  const manifest: SeriesManifest = {
+    name,
+    description: `${files.length} patches in ${dir} (no series.yaml)`,
+    base,
+    patches: files.map((f) => basename(f)),
+    append: [],
+    fragments: [],
+  };
   return { name, dir, manifest, source: { kind: "files", files } };
 }
 
@@ -219,11 +250,21 @@ function adHocSeries(adHoc: AdHocSeries, i: number): SeriesSpec {
     return { name: `mbox-${i + 1}`, dir: dirname(file), manifest: manifest(`mbox-${i + 1}`, file), source: { kind: "mbox", file, version: adHoc.version } };
   }
   if ("lore" in adHoc) {
-    return { name: `lore-${i + 1}`, dir: process.cwd(), manifest: manifest(`lore-${i + 1}`, adHoc.lore), source: { kind: "lore", messageId: adHoc.lore, version: adHoc.version } };
+    return {
+      name: `lore-${i + 1}`,
+      dir: process.cwd(),
+      manifest: manifest(`lore-${i + 1}`, adHoc.lore),
+      source: { kind: "lore", messageId: adHoc.lore, version: adHoc.version },
+    };
   }
   const repo = resolve(adHoc.git);
   if (!existsSync(repo)) throw new UsageError(`--range: ${adHoc.git} does not exist`);
-  return { name: `range-${i + 1}`, dir: repo, manifest: manifest(`range-${i + 1}`, `${repo} ${adHoc.range}`), source: { kind: "git", repo, range: adHoc.range } };
+  return {
+    name: `range-${i + 1}`,
+    dir: repo,
+    manifest: manifest(`range-${i + 1}`, `${repo} ${adHoc.range}`),
+    source: { kind: "git", repo, range: adHoc.range },
+  };
 }
 
 /** "crypto" means kernel-config/crypto.config; anything with a slash, or ending in the extension, is a path. */

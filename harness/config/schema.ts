@@ -145,10 +145,26 @@ export const QemuDeviceSchema = v.strictObject({
 
 /** The configure line FACTS.md measured: aarch64-softmmu only, no UI, no docs, no tools. */
 export const DEFAULT_QEMU_CONFIGURE = [
-  "--target-list=aarch64-softmmu", "--disable-docs", "--disable-werror", "--disable-install-blobs", "--enable-slirp",
-  "--enable-fdt=system", "--disable-rust", "--disable-gtk", "--disable-sdl", "--disable-vnc", "--disable-spice",
-  "--disable-opengl", "--disable-virglrenderer", "--disable-curl", "--disable-libusb", "--disable-usb-redir",
-  "--disable-xkbcommon", "--disable-tools", "--disable-guest-agent", "--python=/usr/bin/python3",
+  "--target-list=aarch64-softmmu",
+  "--disable-docs",
+  "--disable-werror",
+  "--disable-install-blobs",
+  "--enable-slirp",
+  "--enable-fdt=system",
+  "--disable-rust",
+  "--disable-gtk",
+  "--disable-sdl",
+  "--disable-vnc",
+  "--disable-spice",
+  "--disable-opengl",
+  "--disable-virglrenderer",
+  "--disable-curl",
+  "--disable-libusb",
+  "--disable-usb-redir",
+  "--disable-xkbcommon",
+  "--disable-tools",
+  "--disable-guest-agent",
+  "--python=/usr/bin/python3",
 ];
 
 /** QEMU built by the harness: a source, a series on it, a configure line, and QEMU's own tests to run. */
@@ -191,14 +207,15 @@ export type QemuSourceSpec =
     }
   | { kind: "path"; path: string };
 
-
 export const MachineSchema = v.strictObject({
   name: Name,
   description: v.optional(v.string()),
   /** Where the guest runs: an executor under harness/executors/ (local-qemu: QEMU on this host, tests over SSH). */
   executor: v.optional(Name, "local-qemu"),
   /** For executor lava: the lab's device type (qemu: this file's machine as the job's context; a board's, e.g. d06), its tags, its boot method. */
-  lava: v.optional(v.strictObject({ deviceType: v.optional(v.string(), "qemu"), tags: v.optional(v.array(v.string()), []), bootMethod: v.optional(v.string()) })),
+  lava: v.optional(
+    v.strictObject({ deviceType: v.optional(v.string(), "qemu"), tags: v.optional(v.array(v.string()), []), bootMethod: v.optional(v.string()) }),
+  ),
   /** The emulator on the host (Debian's 7.2 by default)... */
   binary: v.optional(v.string(), "qemu-system-aarch64"),
   /** ...or one the harness builds; then `binary` is not used. */

@@ -20,11 +20,16 @@ export interface AptSuite {
 /** The private apt configuration: only our sources entry, lists and downloads in the cache. */
 export function privateAptOptions(aptDir: string): string[] {
   return [
-    "-o", `Dir::Etc::sourcelist=/dev/null`,
-    "-o", `Dir::Etc::sourceparts=${join(aptDir, "sources.list.d")}`,
-    "-o", `Dir::State::Lists=${join(aptDir, "lists")}`,
-    "-o", `Dir::Cache=${join(aptDir, "cache")}`,
-    "-o", "APT::Sandbox::User=root", // the download folders are the caller's, not _apt's
+    "-o",
+    `Dir::Etc::sourcelist=/dev/null`,
+    "-o",
+    `Dir::Etc::sourceparts=${join(aptDir, "sources.list.d")}`,
+    "-o",
+    `Dir::State::Lists=${join(aptDir, "lists")}`,
+    "-o",
+    `Dir::Cache=${join(aptDir, "cache")}`,
+    "-o",
+    "APT::Sandbox::User=root", // the download folders are the caller's, not _apt's
   ];
 }
 

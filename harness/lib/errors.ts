@@ -47,7 +47,10 @@ export class HarnessBug extends HarnessError {
 /** The stack of a bug as detail lines (the message line itself left out). */
 export function stackLines(e: unknown): string[] {
   if (!(e instanceof Error) || !e.stack) return [];
-  return e.stack.split("\n").filter((l) => /^\s+at /.test(l)).map((l) => l.trim());
+  return e.stack
+    .split("\n")
+    .filter((l) => /^\s+at /.test(l))
+    .map((l) => l.trim());
 }
 
 /** The run was cancelled (Ctrl-C, SIGTERM). */

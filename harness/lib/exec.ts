@@ -136,7 +136,7 @@ export function createExec(defaults: { logFile?: string } = {}): Exec {
     log?.write(`# exit ${result.exitCode} after ${(result.durationMs / 1000).toFixed(1)} s\n`);
     await new Promise<void>((resolve) => (log ? log.end(resolve) : resolve()));
 
-    if ((outcome as { code?: string }).code === "ENOENT" || /ENOENT/.test(String(outcome.message ?? "")) && outcome.exitCode === undefined) {
+    if ((outcome as { code?: string }).code === "ENOENT" || (/ENOENT/.test(String(outcome.message ?? "")) && outcome.exitCode === undefined)) {
       throw new ToolMissingError(`${file}: command not found`, ["run scripts/install-host-deps.sh as root"]);
     }
     if (killedFor === "abort") throw new InterruptedError(`${file} was interrupted`);

@@ -41,12 +41,7 @@ export function passed<T>(stage: StageId, started: number, output: T, extra: Par
   return { stage, status: "pass", durationMs: performance.now() - started, output, ...extra };
 }
 
-export function failed<T>(
-  stage: StageId,
-  started: number,
-  reason: string,
-  extra: Partial<StageResult<T>> = {},
-): StageResult<T> {
+export function failed<T>(stage: StageId, started: number, reason: string, extra: Partial<StageResult<T>> = {}): StageResult<T> {
   return { stage, status: "fail", durationMs: performance.now() - started, reason, ...extra };
 }
 

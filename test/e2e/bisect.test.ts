@@ -98,14 +98,19 @@ describe("npm run bisect on the real kernel", () => {
     const { mkdtempSync, readdirSync, writeFileSync } = await import("node:fs");
     const { tmpdir } = await import("node:os");
     const mbox = join(mkdtempSync(join(tmpdir(), "wdh-mbox-")), "bisect-panic.mbox");
-    const files = readdirSync(fixtureSeries).filter((f) => f.endsWith(".patch")).sort();
+    const files = readdirSync(fixtureSeries)
+      .filter((f) => f.endsWith(".patch"))
+      .sort();
     writeFileSync(mbox, files.map((f) => readFileSync(join(fixtureSeries, f), "utf8")).join(""));
     const run = await cli("build-kernel", "--no-series", "--mbox", mbox, "--checkpatch", "enforce", "--quiet");
     expect(run.exitCode, run.output).toBe(0);
     const r = runJson(run.runDir, "results.json");
     expect(r.patches.map((p: { subject: string }) => p.subject)[2]).toBe(culprit);
     expect(r.patches.map((p: { provenance: { kind: string; part: string } }) => `${p.provenance.kind} ${p.provenance.part}`)).toEqual([
-      "mbox v1 1/4", "mbox v1 2/4", "mbox v1 3/4", "mbox v1 4/4",
+      "mbox v1 1/4",
+      "mbox v1 2/4",
+      "mbox v1 3/4",
+      "mbox v1 4/4",
     ]);
     expect(r.checkpatch.map((v: { verdict: string }) => v.verdict)).toEqual(["clean", "clean", "clean", "clean"]);
     // the mails give the very commits the .patch files gave

@@ -8,7 +8,6 @@ import { describe, expect, it } from "vitest";
 import { repoRoot } from "../../harness/lib/paths.ts";
 import { cli, type CliRun, runJson } from "./cli.ts";
 
-
 const fixture = (...p: string[]) => join(repoRoot, "test/fixtures", ...p);
 const results = (run: CliRun) => runJson(run.runDir, "results.json");
 
@@ -19,12 +18,9 @@ describe("npm run boot-test on the default profile", () => {
     const r = results(run);
     expect(r.status).toBe("pass");
     const statuses = r.tests.map((t: { suite: string; name: string; status: string }) => `${t.suite}/${t.name}:${t.status}`);
-    expect(statuses).toEqual(expect.arrayContaining([
-      "baseline/smmu-probed:pass",
-      "baseline/iommu-groups:pass",
-      "baseline/aes-cbc-kat:pass",
-      "baseline/kernel-log-clean:pass",
-    ]));
+    expect(statuses).toEqual(
+      expect.arrayContaining(["baseline/smmu-probed:pass", "baseline/iommu-groups:pass", "baseline/aes-cbc-kat:pass", "baseline/kernel-log-clean:pass"]),
+    );
     // the series: checkpatch clean patch by patch, each patch's provenance and hash recorded, base checked
     // one clean verdict per patch of the default series, whatever its length
     expect(r.checkpatch.length).toBeGreaterThanOrEqual(5);
@@ -93,7 +89,12 @@ describe("failures give a clear message and the documented exit code", () => {
   });
 
   it("Ctrl-C: exit 130, QEMU killed and reaped", async () => {
-    const child = execa(process.execPath, ["--import", "tsx", "harness/cli/main.ts", "boot-test"], { cwd: repoRoot, reject: false, all: true, env: { CI: "1" } });
+    const child = execa(process.execPath, ["--import", "tsx", "harness/cli/main.ts", "boot-test"], {
+      cwd: repoRoot,
+      reject: false,
+      all: true,
+      env: { CI: "1" },
+    });
     let output = "";
     // QEMU is the harness's own child: found by its parent pid in /proc (no pgrep, no command-line guess)
     let qemu: number[] = [];

@@ -18,7 +18,12 @@ import { runLocalLava } from "../../harness/executors/lava/local.ts";
 import { lavaRamdisk } from "../../harness/executors/lava/ramdisk.ts";
 import { cli, runJson } from "./cli.ts";
 
-interface Found { image: string; initramfs: string; tests: { suite: string; name: string; command: string[]; timeoutSeconds: number }[]; append: string[] }
+interface Found {
+  image: string;
+  initramfs: string;
+  tests: { suite: string; name: string; command: string[]; timeoutSeconds: number }[];
+  append: string[];
+}
 
 /** The kernel, initramfs and baseline tests of the default boot test's run folder, or why they are not there. */
 function runOf(runDir: string): Found | string {
@@ -51,8 +56,16 @@ describe.skipIf(!existsSync("/usr/bin/lava-run"))("the default machine through l
     expect(found, "a default run whose kernel and initramfs are in the store").toBeDefined();
     const dir = mkdtempSync(join(tmpdir(), "wdh-lava-"));
     writeFileSync(join(dir, "ramdisk.cpio.gz"), lavaRamdisk(readFileSync(found!.initramfs)));
-    const machine = lavaMachineOf(v.parse(MachineSchema, parse(readFileSync(join(repoRoot, "qemu/virt-smmuv3.yaml"), "utf8"))), ["virtio_crypto.uacce_devices=0000:00:03.0"]);
-    const input = { jobName: "wdh baseline", kernelUrl: `file://${found!.image}`, ramdiskUrl: `file://${join(dir, "ramdisk.cpio.gz")}`, machine, tests: found!.tests };
+    const machine = lavaMachineOf(v.parse(MachineSchema, parse(readFileSync(join(repoRoot, "qemu/virt-smmuv3.yaml"), "utf8"))), [
+      "virtio_crypto.uacce_devices=0000:00:03.0",
+    ]);
+    const input = {
+      jobName: "wdh baseline",
+      kernelUrl: `file://${found!.image}`,
+      ramdiskUrl: `file://${join(dir, "ramdisk.cpio.gz")}`,
+      machine,
+      tests: found!.tests,
+    };
     const job = lavaJob(input) as { context: Record<string, unknown> };
     const run = await runLocalLava({ dir, jobYaml: jobYaml(input), context: job.context, timeoutMs: 600_000 }, createExec());
     expect(run.log.job).toBe("pass");

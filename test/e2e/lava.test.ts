@@ -11,10 +11,12 @@ import { afterAll, describe, expect, it } from "vitest";
 import { repoRoot } from "../../harness/lib/paths.ts";
 import { cli, cliWithEnv, type CliRun, runJson } from "./cli.ts";
 
-
 const results = (run: CliRun) => runJson(run.runDir, "results.json");
 const statuses = (run: CliRun) => results(run).tests.map((t: { suite: string; name: string; status: string }) => `${t.suite}/${t.name}:${t.status}`);
-const stageMs = (run: CliRun, id: string) => results(run).stages.filter((s: { stage: string }) => ["boot", "ssh", "guest", "shutdown"].includes(s.stage) && (id === "*" || s.stage === id)).reduce((a: number, s: { durationMs: number }) => a + s.durationMs, 0);
+const stageMs = (run: CliRun, id: string) =>
+  results(run)
+    .stages.filter((s: { stage: string }) => ["boot", "ssh", "guest", "shutdown"].includes(s.stage) && (id === "*" || s.stage === id))
+    .reduce((a: number, s: { durationMs: number }) => a + s.durationMs, 0);
 
 function filesUnder(dir: string): string[] {
   return readdirSync(dir).flatMap((f) => (statSync(join(dir, f)).isDirectory() ? filesUnder(join(dir, f)) : [join(dir, f)]));
@@ -35,10 +37,13 @@ describe.skipIf(!existsSync("/usr/bin/lava-run"))("the default machine through L
     expect(readFileSync(join(lava.runDir, "console.log"), "utf8")).toMatch(/arm-smmu-v3 9050000\.smmuv3: ias \d+-bit/);
     expect(r.tests[0].output).toMatch(/^ok 1 /m);
     expect(r.tests[0].kernelLog).toEqual(expect.any(Array));
-    for (const f of ["lava/job.yaml", "lava/device.yaml", "lava/lava.log", "results.json", "junit.xml", "kcidb.json", "reproduce.sh"]) expect(existsSync(join(lava.runDir, f)), f).toBe(true);
+    for (const f of ["lava/job.yaml", "lava/device.yaml", "lava/lava.log", "results.json", "junit.xml", "kcidb.json", "reproduce.sh"])
+      expect(existsSync(join(lava.runDir, f)), f).toBe(true);
     // the issue's target: the guest part through lava-run adds at most 20 s to the same run locally
     const [l, v] = [stageMs(local, "*"), stageMs(lava, "*")];
-    process.stdout.write(`boot+tests: local ${(l / 1000).toFixed(1)} s, lava-run ${(v / 1000).toFixed(1)} s; whole command: local ${(local.ms / 1000).toFixed(1)} s, lava ${(lava.ms / 1000).toFixed(1)} s\n`);
+    process.stdout.write(
+      `boot+tests: local ${(l / 1000).toFixed(1)} s, lava-run ${(v / 1000).toFixed(1)} s; whole command: local ${(local.ms / 1000).toFixed(1)} s, lava ${(lava.ms / 1000).toFixed(1)} s\n`,
+    );
     expect(v - l).toBeLessThan(20_000);
   });
 });
@@ -46,7 +51,21 @@ describe.skipIf(!existsSync("/usr/bin/lava-run"))("the default machine through L
 describe.skipIf(!existsSync("/usr/bin/lava-run"))("a bisection over LAVA", () => {
   it("--executor lava --runs 3: each point's first run builds, the other two run as lab jobs at once; the third patch of four is named", async () => {
     const series = join(repoRoot, "test/fixtures/series/bisect-panic");
-    const run = await cliWithEnv({ WDH_LAVA_MODE: "local" }, "bisect", "--series", series, "--hunt", "boot", "--tests", "baseline", "--quiet", "--executor", "lava", "--runs", "3");
+    const run = await cliWithEnv(
+      { WDH_LAVA_MODE: "local" },
+      "bisect",
+      "--series",
+      series,
+      "--hunt",
+      "boot",
+      "--tests",
+      "baseline",
+      "--quiet",
+      "--executor",
+      "lava",
+      "--runs",
+      "3",
+    );
     expect(run.exitCode, run.output).toBe(0);
     const r = results(run);
     expect(r.status).toBe("found");
@@ -74,7 +93,12 @@ afterAll(() => servers.forEach((s) => (s.closeAllConnections(), s.close())));
 
 /** A lab that runs nothing: every job goes Submitted → Running → Complete with a saved lava-run log of baseline. */
 async function fakeLab() {
-  const log = readFileSync(join(repoRoot, "test/fixtures/lava/lava-run-baseline-pass.log"), "utf8").split("\n").filter(Boolean).map((l) => `- ${l}`).join("\n") + "\n";
+  const log =
+    readFileSync(join(repoRoot, "test/fixtures/lava/lava-run-baseline-pass.log"), "utf8")
+      .split("\n")
+      .filter(Boolean)
+      .map((l) => `- ${l}`)
+      .join("\n") + "\n";
   let polls = 0;
   const server = createServer((req, res) => {
     req.resume();
@@ -82,8 +106,9 @@ async function fakeLab() {
       const json = (code: number, v: unknown) => (res.writeHead(code, { "Content-Type": "application/json" }), res.end(JSON.stringify(v)));
       if (req.headers.authorization !== `Token ${TOKEN}`) return json(401, { detail: "Invalid token." });
       if (req.method === "POST") return json(201, { job_ids: [5] });
-      if (req.url === "/api/v0.2/jobs/5/") return json(200, { id: 5, state: ["Submitted", "Running", "Finished"][Math.min(polls++, 2)], health: polls > 2 ? "Complete" : "Unknown" });
-      if (req.url!.startsWith("/api/v0.2/jobs/5/logs/")) return res.writeHead(200), res.end(log);
+      if (req.url === "/api/v0.2/jobs/5/")
+        return json(200, { id: 5, state: ["Submitted", "Running", "Finished"][Math.min(polls++, 2)], health: polls > 2 ? "Complete" : "Unknown" });
+      if (req.url!.startsWith("/api/v0.2/jobs/5/logs/")) return (res.writeHead(200), res.end(log));
       json(404, {});
     });
   });

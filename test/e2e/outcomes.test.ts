@@ -26,7 +26,11 @@ describe("evidence on every path", () => {
     const boot = r.stages.find((s: Stage) => s.stage === "boot") as Stage;
     expect(boot.status).toBe("fail");
     expect(boot.durationMs).toBeLessThan(30_000);
-    expect(r.outcome).toMatchObject({ kind: "regression", stage: "boot", signature: { type: "crash", kind: expect.stringMatching(/^(rcu-stall|soft-lockup)$/) } });
+    expect(r.outcome).toMatchObject({
+      kind: "regression",
+      stage: "boot",
+      signature: { type: "crash", kind: expect.stringMatching(/^(rcu-stall|soft-lockup)$/) },
+    });
     expect(r.outcome.signature.frames.join(" ")).toMatch(/virtcrypto_probe/);
     expect(r.reason).toMatch(/^boot: kernel hung during boot: /);
     expect(r.consoleFindings.map((f: { kind: string }) => f.kind)).toEqual(expect.arrayContaining([expect.stringMatching(/^(rcu-stall|soft-lockup)$/)]));
@@ -40,9 +44,15 @@ describe("evidence on every path", () => {
     const runs = mkdtempSync(join(tmpdir(), "wdh-runs-"));
     try {
       const child = execa("node", ["--import", "tsx", "harness/cli/main.ts", "boot-test", "--tests", fixture("guest-tests/slow"), "--quiet"], {
-        cwd: repoRoot, reject: false, all: true, env: { CI: "1", WDH_RUNS_DIR: runs },
+        cwd: repoRoot,
+        reject: false,
+        all: true,
+        env: { CI: "1", WDH_RUNS_DIR: runs },
       });
-      const consoleOf = () => readdirSync(runs).map((d) => join(runs, d, "console.log")).find(existsSync);
+      const consoleOf = () =>
+        readdirSync(runs)
+          .map((d) => join(runs, d, "console.log"))
+          .find(existsSync);
       const deadline = Date.now() + 15 * 60_000;
       while (Date.now() < deadline) {
         const c = consoleOf();

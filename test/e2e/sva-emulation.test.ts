@@ -26,7 +26,14 @@ describe("npm run boot-test -- --profile sva-emulation", () => {
       expect(q.points.length, q.name).toBeGreaterThan(0);
     }
     const statuses = r.tests.map((t: { suite: string; name: string; status: string }) => `${t.suite}/${t.name}:${t.status}`);
-    expect(statuses).toEqual(expect.arrayContaining(["sva-emulation/smmu-substreams:pass", "sva-emulation/pasid-capability:pass", "warpdrive/isolation:pass", "baseline/iommu-groups:pass"]));
+    expect(statuses).toEqual(
+      expect.arrayContaining([
+        "sva-emulation/smmu-substreams:pass",
+        "sva-emulation/pasid-capability:pass",
+        "warpdrive/isolation:pass",
+        "baseline/iommu-groups:pass",
+      ]),
+    );
     // warpdrive/faults injects allocation failures: it runs on debug kernels (profiles/debug.yaml) and skips
     // elsewhere, saying so; every other test passed
     expect(statuses.filter((s: string) => !s.endsWith(":pass"))).toEqual(statuses.includes("warpdrive/faults:skip") ? ["warpdrive/faults:skip"] : []);

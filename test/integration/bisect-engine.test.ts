@@ -58,7 +58,16 @@ function fakePipeline() {
       case "INFRA":
         return { kind: "infra", message: "QEMU did not start", ...base };
       case "BUG": // what bisect-point does with a run whose outcome is a bug in the harness
-        return pointOutcome({ kind: "bug", stage: "kconfig", reason: "a bug in the harness (kconfig): TypeError: x is undefined", details: ["at kconfigStep (harness/stages/kconfig/kconfig.ts:42:7)"], signature: { type: "message", text: "x" } }, base);
+        return pointOutcome(
+          {
+            kind: "bug",
+            stage: "kconfig",
+            reason: "a bug in the harness (kconfig): TypeError: x is undefined",
+            details: ["at kconfigStep (harness/stages/kconfig/kconfig.ts:42:7)"],
+            signature: { type: "message", text: "x" },
+          },
+          base,
+        );
       default:
         return { kind: "pass", ...base };
     }
@@ -114,7 +123,10 @@ describe("bisect on a tiny git tree", () => {
     if (r.status !== "found") return;
     expect(r.firstBad.commit).toBe(commits[6]);
     const warn = r.steps.find((s) => s.commit === commits[4]);
-    expect(warn).toMatchObject({ verdict: "skip", reason: expect.stringMatching(/^another failure: WARNING: at mm\/slab.c in kfree \(hunting: panic: NULL pointer in probe/) });
+    expect(warn).toMatchObject({
+      verdict: "skip",
+      reason: expect.stringMatching(/^another failure: WARNING: at mm\/slab.c in kfree \(hunting: panic: NULL pointer in probe/),
+    });
   });
 
   it("without signature comparison, another failure of the hunted kind is blamed", async () => {

@@ -11,7 +11,12 @@ import type { Exec } from "../../harness/lib/exec.ts";
 import type { FakeMirror } from "./fake-apt-mirror.ts";
 
 /** `<name>_<version>_all.deb` holding usr/src/<name>.tar.xz made from `tree` (a linux-source package's shape). */
-export async function fakeLinuxSourceMirror(exec: Exec, tree: string, root: string, pkg: { name: string; version: string; suite: string }): Promise<FakeMirror> {
+export async function fakeLinuxSourceMirror(
+  exec: Exec,
+  tree: string,
+  root: string,
+  pkg: { name: string; version: string; suite: string },
+): Promise<FakeMirror> {
   const work = join(root, "build");
   const top = pkg.name; // the tarball's top folder, as Debian's: linux-source-7.2/
   const staging = join(work, "pkg");
@@ -22,7 +27,16 @@ export async function fakeLinuxSourceMirror(exec: Exec, tree: string, root: stri
   await exec("tar", ["-cJf", join(staging, "usr/src", `${pkg.name}.tar.xz`), "-C", work, top]);
   writeFileSync(
     join(staging, "DEBIAN/control"),
-    [`Package: ${pkg.name}`, `Version: ${pkg.version}`, "Architecture: all", "Maintainer: Test <test@example.invalid>", "Section: kernel", "Priority: optional", "Description: a fake kernel source for the harness's tests", ""].join("\n"),
+    [
+      `Package: ${pkg.name}`,
+      `Version: ${pkg.version}`,
+      "Architecture: all",
+      "Maintainer: Test <test@example.invalid>",
+      "Section: kernel",
+      "Priority: optional",
+      "Description: a fake kernel source for the harness's tests",
+      "",
+    ].join("\n"),
   );
   const pool = join(root, "pool", "main", "l", pkg.name);
   mkdirSync(pool, { recursive: true });

@@ -49,7 +49,9 @@ describe("configureKernel on linux-source-6.12", () => {
     );
     expect(r.status).toBe("fail");
     expect(r.reason).toBe("1 Kconfig option(s) did not survive: CONFIG_ARM_SMMU_V3");
-    expect(r.details).toEqual(["CONFIG_ARM_SMMU_V3: smmu-only.config:1 asked for =y, .config has it not set: drivers/iommu/Kconfig:390 depends on IOMMU_SUPPORT && ARM64 (now IOMMU_SUPPORT=n, ARM64=y)"]);
+    expect(r.details).toEqual([
+      "CONFIG_ARM_SMMU_V3: smmu-only.config:1 asked for =y, .config has it not set: drivers/iommu/Kconfig:390 depends on IOMMU_SUPPORT && ARM64 (now IOMMU_SUPPORT=n, ARM64=y)",
+    ]);
   });
 
   it("keeps every option of the default fragments", async () => {

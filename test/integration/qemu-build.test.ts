@@ -109,7 +109,10 @@ describe("QEMU source from a Debian mirror", () => {
 
   it("a series that does not apply to QEMU is named with its hunk and leaves the tree as it was", async () => {
     const bad = patchFile("0001-bad.patch", breakFakeC.replaceAll("int main(void)", "int main(int argc)"));
-    const r = await applySeries({ treeDir: tree.path, managed: true, baseCommit: tree.baseCommit, patches: [patch(bad)], logFile: join(work, "series.log") }, deps);
+    const r = await applySeries(
+      { treeDir: tree.path, managed: true, baseCommit: tree.baseCommit, patches: [patch(bad)], logFile: join(work, "series.log") },
+      deps,
+    );
     expect(r.status).toBe("fail");
     expect(r.reason).toMatch(/patch 1\/1 0001-bad\.patch does not apply: hw\/fake\.c/);
     expect((await treeState(exec, tree.path)).head).toBe(tree.baseCommit);
@@ -118,7 +121,16 @@ describe("QEMU source from a Debian mirror", () => {
   describe("build and check", () => {
     const build = (state: QemuTree["state"], configure: string[] = ["--target-list=aarch64-softmmu"]) =>
       buildQemu(
-        { treeDir: tree.path, state, configure, extraTargets: ["tests/qtest/fake-test", "tests/qtest/fake-fail"], ccache: false, buildDir: qemuBuildDirFor(tree.path, true), logFile: join(work, "qemu-build.log"), jobs: 2 },
+        {
+          treeDir: tree.path,
+          state,
+          configure,
+          extraTargets: ["tests/qtest/fake-test", "tests/qtest/fake-fail"],
+          ccache: false,
+          buildDir: qemuBuildDirFor(tree.path, true),
+          logFile: join(work, "qemu-build.log"),
+          jobs: 2,
+        },
         deps,
       );
 
@@ -141,7 +153,10 @@ describe("QEMU source from a Debian mirror", () => {
 
     it("a compile error in the series is a failed build naming file:line in the QEMU tree", async () => {
       const broken = patchFile("0001-break.patch", breakFakeC);
-      const applied = await applySeries({ treeDir: tree.path, managed: true, baseCommit: tree.baseCommit, patches: [patch(broken)], logFile: join(work, "series.log") }, deps);
+      const applied = await applySeries(
+        { treeDir: tree.path, managed: true, baseCommit: tree.baseCommit, patches: [patch(broken)], logFile: join(work, "series.log") },
+        deps,
+      );
       expect(applied.status).toBe("pass");
       const r = await build(applied.output!.state);
       expect(r.status).toBe("fail");

@@ -28,7 +28,12 @@ describe.skipIf(!haveBrowser && !process.env.CI)("report.html in headless chromi
     for (const name of ["pass-sva", "panic", "bisect"]) cpSync(join(fixtures, name), join(dir, name), { recursive: true });
     writeRunReport(join(dir, "pass-sva"));
     writeRunReport(join(dir, "panic"));
-    for (const step of ["20261201T151828-01-bad-end-f2fef2d08e-run1-31446", "20261201T151835-02-good-end-d5c70bb783-run1-31446", "20261201T151907-03-step-27ed9d3584-run1-31446", "20261201T151940-04-step-6563bedc74-run1-31446"]) {
+    for (const step of [
+      "20261201T151828-01-bad-end-f2fef2d08e-run1-31446",
+      "20261201T151835-02-good-end-d5c70bb783-run1-31446",
+      "20261201T151907-03-step-27ed9d3584-run1-31446",
+      "20261201T151940-04-step-6563bedc74-run1-31446",
+    ]) {
       writeRunReport(join(dir, "bisect/steps", step));
     }
     writeBisectReport(join(dir, "bisect"), readFileSync(join(dir, "bisect/culprit.patch"), "utf8"));
@@ -65,7 +70,9 @@ describe.skipIf(!haveBrowser && !process.env.CI)("report.html in headless chromi
     const { page, errors, requests } = await open(join(dir, "pass-sva/report.html"), "pass-sva.png");
     expect(await text(page, "#verdict")).toContain("PASS (exit 0)");
     expect(await text(page, ".figures")).toMatch(/SVA queue vs AF_ALG, 1 in flight: 64B 2,615 vs 8,284 req\/s/);
-    const charts = await page.$$eval(".chart svg", (svgs) => svgs.map((s) => ({ w: s.getBoundingClientRect().width, bars: s.querySelectorAll("path").length, text: s.textContent ?? "" })));
+    const charts = await page.$$eval(".chart svg", (svgs) =>
+      svgs.map((s) => ({ w: s.getBoundingClientRect().width, bars: s.querySelectorAll("path").length, text: s.textContent ?? "" })),
+    );
     expect(charts).toHaveLength(4);
     for (const c of charts) {
       expect(c.w).toBeGreaterThan(300);

@@ -124,7 +124,10 @@ describe("series sources", () => {
     // version 1 on request, from the same thread
     const v1 = writeManifest(join(work, "from-mbox-v1"), `name: from-mbox-v1\nbase: v6.12\nsource: { mbox: ${mbox}, version: 1 }\n`);
     expect((await materializeSeries(loadSeries(v1), sourceOptions, deps)).source).toBe(`mbox ${mbox} v1 (3 patches)`);
-    const missing = writeManifest(join(work, "missing"), `name: missing\nbase: v6.12\nsource: { mbox: ${join(repoRoot, "test/fixtures/mbox/missing-part.mbox")}, version: 2 }\n`);
+    const missing = writeManifest(
+      join(work, "missing"),
+      `name: missing\nbase: v6.12\nsource: { mbox: ${join(repoRoot, "test/fixtures/mbox/missing-part.mbox")}, version: 2 }\n`,
+    );
     await expect(materializeSeries(loadSeries(missing), sourceOptions, deps)).rejects.toThrow(/v2 is missing 2\/3/);
   });
 
@@ -139,7 +142,7 @@ describe("series sources", () => {
     });
     await new Promise<void>((ok) => server.listen(0, "127.0.0.1", ok));
     const loreUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}/all`;
-    const dir = writeManifest(join(work, "from-lore"), "name: from-lore\nbase: v6.12\nsource: { lore: \"<20260302100000.1000-1-dev@example.org>\" }\ncount: 3\n");
+    const dir = writeManifest(join(work, "from-lore"), 'name: from-lore\nbase: v6.12\nsource: { lore: "<20260302100000.1000-1-dev@example.org>" }\ncount: 3\n');
     try {
       const m = await materializeSeries(loadSeries(dir), { loreUrl, offline: false }, deps);
       expect(m.source).toBe("lore 20260302100000.1000-1-dev@example.org v2 (3 patches)");
@@ -216,7 +219,11 @@ describe("the WarpDrive RFC profile", () => {
     expect(job.series.map((s) => [s.name, s.manifest.base])).toEqual([["warpdrive-rfc-v1-nosva", "v4.18-rc7"]]);
     expect(job.profile.toolchain).toMatchObject({ cc: "aarch64-linux-gnu-gcc-11", makeVars: { HOSTCFLAGS: "-fcommon" } });
     expect(kernelMakeArgs({ buildDir: "/b", toolchain: job.profile.toolchain })).toEqual([
-      "O=/b", "ARCH=arm64", "CROSS_COMPILE=aarch64-linux-gnu-", "CC=ccache aarch64-linux-gnu-gcc-11", "HOSTCFLAGS=-fcommon",
+      "O=/b",
+      "ARCH=arm64",
+      "CROSS_COMPILE=aarch64-linux-gnu-",
+      "CC=ccache aarch64-linux-gnu-gcc-11",
+      "HOSTCFLAGS=-fcommon",
     ]);
   });
 });

@@ -28,8 +28,17 @@ beforeAll(async () => {
   savedCache = process.env.WDH_CACHE_DIR;
   work = mkdtempSync(join(tmpdir(), "wdh-tree-fetch-"));
   process.env.WDH_CACHE_DIR = join(work, "cache");
-  mirror = await fakeLinuxSourceMirror(exec, join(repoRoot, "test/fixtures/fake-tree"), join(work, "mirror"), { name: "linux-source-9.9", version: "9.9.1-1", suite: "sid" });
-  spec = { kind: "debian", package: "linux-source-9.9", version: "9.9.1-1", fetch: { version: "9.9.1-1", suite: "sid", mirror: mirror.url, keyring: undefined } };
+  mirror = await fakeLinuxSourceMirror(exec, join(repoRoot, "test/fixtures/fake-tree"), join(work, "mirror"), {
+    name: "linux-source-9.9",
+    version: "9.9.1-1",
+    suite: "sid",
+  });
+  spec = {
+    kind: "debian",
+    package: "linux-source-9.9",
+    version: "9.9.1-1",
+    fetch: { version: "9.9.1-1", suite: "sid", mirror: mirror.url, keyring: undefined },
+  };
 });
 afterAll(async () => {
   await mirror?.close();

@@ -31,8 +31,7 @@ export const LavaConfigSchema = v.strictObject({
 export type LavaConfig = v.InferOutput<typeof LavaConfigSchema>;
 
 export type LavaSettings =
-  | { mode: "local"; config: LavaConfig }
-  | { mode: "remote"; config: LavaConfig; lab: LavaLab; artifacts: { upload?: string; urlPrefix: string } };
+  { mode: "local"; config: LavaConfig } | { mode: "remote"; config: LavaConfig; lab: LavaLab; artifacts: { upload?: string; urlPrefix: string } };
 
 export function configFile(env: Record<string, string | undefined>, home = homedir()): string {
   return env.WDH_LAVA_CONFIG ?? join(home, ".config", "warpdrive-harness", "lava.yaml");

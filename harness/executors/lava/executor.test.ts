@@ -25,7 +25,13 @@ const baseline: GuestTest[] = [
   ["iommu-groups", "sh", "iommu-groups.sh", 20],
   ["aes-cbc-kat", "./aes-cbc-kat", "", 30],
   ["kernel-log-clean", "sh", "kernel-log-clean.sh", 20],
-].map(([name, a, b, t]) => ({ suite: "baseline", name: name as string, guestPath: `/opt/wdh/baseline/${name}`, command: [a as string, ...(b ? [b as string] : [])], timeoutSeconds: t as number }));
+].map(([name, a, b, t]) => ({
+  suite: "baseline",
+  name: name as string,
+  guestPath: `/opt/wdh/baseline/${name}`,
+  command: [a as string, ...(b ? [b as string] : [])],
+  timeoutSeconds: t as number,
+}));
 
 type Health = "Complete" | "Incomplete" | "Canceled";
 /** A lab: Submitted → Running → Finished(health); serves `log` as a YAML list; records every request. */
@@ -41,15 +47,24 @@ async function fakeLab(opts: { health?: Health; log?: string; submitStatus?: num
       const json = (code: number, v: unknown) => (res.writeHead(code, { "Content-Type": "application/json" }), res.end(JSON.stringify(v)));
       if (req.headers.authorization !== `Token ${TOKEN}`) return json(401, { detail: "Invalid token." });
       if (req.method === "POST") return opts.submitStatus ? json(opts.submitStatus, { detail: "down" }) : json(201, { job_ids: [77] });
-      if (req.url === "/api/v0.2/jobs/77/cancel/") return (canceled = true), json(200, {});
+      if (req.url === "/api/v0.2/jobs/77/cancel/") return ((canceled = true), json(200, {}));
       if (req.url === "/api/v0.2/jobs/77/") {
-        const states = [["Submitted", "Unknown"], ["Running", "Unknown"], ["Finished", opts.health ?? "Complete"]] as const;
+        const states = [
+          ["Submitted", "Unknown"],
+          ["Running", "Unknown"],
+          ["Finished", opts.health ?? "Complete"],
+        ] as const;
         const [state, health] = canceled ? ["Finished", "Canceled"] : opts.runForever ? ["Running", "Unknown"] : states[Math.min(polls++, 2)]!;
         return json(200, { id: 77, state, health, failure_comment: health === "Incomplete" ? "lava-test-shell timed out" : null });
       }
       if (req.url!.startsWith("/api/v0.2/jobs/77/logs/")) {
-        const text = (opts.log ?? fixtureLog).split("\n").filter(Boolean).map((l) => `- ${l}`).join("\n") + "\n";
-        return res.writeHead(200, { "Content-Type": "application/yaml" }), res.end(text);
+        const text =
+          (opts.log ?? fixtureLog)
+            .split("\n")
+            .filter(Boolean)
+            .map((l) => `- ${l}`)
+            .join("\n") + "\n";
+        return (res.writeHead(200, { "Content-Type": "application/yaml" }), res.end(text));
       }
       if (req.url!.startsWith("/api/v0.2/jobs/77/tests/")) return json(200, { next: null, results: [] });
       json(404, {});
@@ -63,12 +78,34 @@ const servers: Server[] = [];
 afterEach(() => servers.splice(0).forEach((s) => (s.closeAllConnections(), s.close())));
 
 const machine = {
-  name: "virt-smmuv3", executor: "lava", binary: "qemu-system-aarch64", globals: {}, machine: "virt,iommu=smmuv3,gic-version=3", accel: "tcg",
-  cpu: "cortex-a57", smp: 2, memory: "1024M", append: ["console=ttyAMA0"], network: { driver: "virtio-net-pci", options: { addr: "0x1" } }, devices: [],
+  name: "virt-smmuv3",
+  executor: "lava",
+  binary: "qemu-system-aarch64",
+  globals: {},
+  machine: "virt,iommu=smmuv3,gic-version=3",
+  accel: "tcg",
+  cpu: "cortex-a57",
+  smp: 2,
+  memory: "1024M",
+  append: ["console=ttyAMA0"],
+  network: { driver: "virtio-net-pci", options: { addr: "0x1" } },
+  devices: [],
 } as unknown as MachineDef;
 
 function jobIn(dir: string, tests = baseline): GuestJob {
-  const file = (name: string, data: string) => ({ name, mode: S_IFREG | 0o644, uid: 0, gid: 0, nlink: 1, mtime: 0, devmajor: 0, devminor: 0, rdevmajor: 0, rdevminor: 0, data: Buffer.from(data) });
+  const file = (name: string, data: string) => ({
+    name,
+    mode: S_IFREG | 0o644,
+    uid: 0,
+    gid: 0,
+    nlink: 1,
+    mtime: 0,
+    devmajor: 0,
+    devminor: 0,
+    rdevmajor: 0,
+    rdevminor: 0,
+    data: Buffer.from(data),
+  });
   writeFileSync(join(dir, "Image"), "not really a kernel");
   writeFileSync(join(dir, "initramfs.cpio"), writeNewc([file("init", "#!/bin/sh\n"), file("bin/sh", "busybox")]));
   const runDir = join(dir, "run");
@@ -159,7 +196,10 @@ describe("the LAVA executor against a lab on 127.0.0.1", () => {
     const env2 = remoteEnv(running.url, dir2);
     const d2 = deps(controller.signal).deps;
     // Ctrl-C once the job runs on the lab
-    const r2 = await executorFor(env2).run(jobIn(dir2), { ...d2, progress: (m: string) => void (/: Running/.test(m) && setTimeout(() => controller.abort(), 50)) });
+    const r2 = await executorFor(env2).run(jobIn(dir2), {
+      ...d2,
+      progress: (m: string) => void (/: Running/.test(m) && setTimeout(() => controller.abort(), 50)),
+    });
     expect(r2).toMatchObject({ status: "fail", kind: "interrupted" });
     expect(running.canceled()).toBe(true);
   });
@@ -186,7 +226,10 @@ describe("a LAVA log judged like a local run", () => {
       "[    3.40] ---[ end trace 0000000000000000 ]---",
       "[    3.41] Kernel panic - not syncing: Oops: Fatal exception",
     ].map(target);
-    const job = JSON.stringify({ lvl: "results", msg: { case: "job", definition: "lava", result: "fail", error_msg: "lava-test-shell timed out", error_type: "Test" } });
+    const job = JSON.stringify({
+      lvl: "results",
+      msg: { case: "job", definition: "lava", result: "fail", error_msg: "lava-test-shell timed out", error_type: "Test" },
+    });
     const log = parseLavaLog([...lines.slice(0, at + 1), ...oops, job].join("\n"));
     const { run, stages } = guestRunFromLog(log, { ...opts, end: { health: "Incomplete" } });
     const guest = stages.find((s) => s.stage === "guest")!;
@@ -199,7 +242,15 @@ describe("a LAVA log judged like a local run", () => {
   });
 
   it("LAVA could not boot anything (download failed, no console): infrastructure", () => {
-    const log = parseLavaLog([lines[0], JSON.stringify({ lvl: "results", msg: { case: "job", definition: "lava", result: "fail", error_msg: "Unable to fetch http://x/Image: 404", error_type: "Infrastructure" } })].join("\n"));
+    const log = parseLavaLog(
+      [
+        lines[0],
+        JSON.stringify({
+          lvl: "results",
+          msg: { case: "job", definition: "lava", result: "fail", error_msg: "Unable to fetch http://x/Image: 404", error_type: "Infrastructure" },
+        }),
+      ].join("\n"),
+    );
     const { stages, run } = guestRunFromLog(log, { ...opts, end: { health: "Incomplete" } });
     expect(stages[0]).toMatchObject({ stage: "boot", status: "fail", kind: "infrastructure" });
     expect(stages[0]!.reason).toMatch(/Unable to fetch/);
@@ -207,7 +258,9 @@ describe("a LAVA log judged like a local run", () => {
   });
 
   it("a test that fails its TAP point fails with its reason, as over SSH", () => {
-    const tampered = fixtureLog.replace('"    ok 2 - /sys/class/iommu has the SMMUv3', '"    not ok 2 - /sys/class/iommu has the SMMUv3').replace("smmu-probed#62 rc=0", "smmu-probed#62 rc=1");
+    const tampered = fixtureLog
+      .replace('"    ok 2 - /sys/class/iommu has the SMMUv3', '"    not ok 2 - /sys/class/iommu has the SMMUv3')
+      .replace("smmu-probed#62 rc=0", "smmu-probed#62 rc=1");
     const { run, stages } = guestRunFromLog(parseLavaLog(tampered), { ...opts, end: { health: "Complete" } });
     expect(run.tests[0]).toMatchObject({ status: "fail" });
     expect(stages.find((s) => s.stage === "guest")).toMatchObject({ status: "fail", signature: { type: "tests", failed: ["baseline/smmu-probed"] } });
@@ -220,9 +273,16 @@ describe("LAVA settings", () => {
     expect(lavaSettings({}, home).mode).toBe("local");
     expect(() => lavaSettings({ LAVA_URL: "https://lab", LAVA_TOKEN: TOKEN }, home)).toThrow(UsageError);
     const file = join(home, "lava.yaml");
-    writeFileSync(file, `url: https://lab.example.org\ntoken: ${TOKEN}\nurlPrefix: https://files.example.org/wdh\nupload: rsync "$WDH_FILE" files:/srv/wdh/"$WDH_NAME"\n`);
+    writeFileSync(
+      file,
+      `url: https://lab.example.org\ntoken: ${TOKEN}\nurlPrefix: https://files.example.org/wdh\nupload: rsync "$WDH_FILE" files:/srv/wdh/"$WDH_NAME"\n`,
+    );
     const s = lavaSettings({ WDH_LAVA_CONFIG: file }, home);
-    expect(s).toMatchObject({ mode: "remote", lab: { url: "https://lab.example.org", token: TOKEN }, artifacts: { urlPrefix: "https://files.example.org/wdh" } });
+    expect(s).toMatchObject({
+      mode: "remote",
+      lab: { url: "https://lab.example.org", token: TOKEN },
+      artifacts: { urlPrefix: "https://files.example.org/wdh" },
+    });
     expect(JSON.stringify(s.config)).not.toContain(TOKEN);
     expect(lavaSettings({ WDH_LAVA_CONFIG: file, WDH_LAVA_MODE: "local" }, home).mode).toBe("local");
   });
@@ -235,7 +295,15 @@ describe("a board in a lab", () => {
     const { lavaMachineOf } = await import("./machine.ts");
     const job = resolveJob({ profile: "kunpeng920-sva" });
     expect(job.machine).toMatchObject({ executor: "lava", lava: { deviceType: "d06", bootMethod: "grub" } });
-    const def = lavaJob({ jobName: "x", machine: { ...lavaMachineOf(job.machine, job.append), extraOptions: [] }, kernelUrl: "https://f/Image", ramdiskUrl: "https://f/r.gz", tests: [], deviceType: "d06", bootMethod: "grub" });
+    const def = lavaJob({
+      jobName: "x",
+      machine: { ...lavaMachineOf(job.machine, job.append), extraOptions: [] },
+      kernelUrl: "https://f/Image",
+      ramdiskUrl: "https://f/r.gz",
+      tests: [],
+      deviceType: "d06",
+      bootMethod: "grub",
+    });
     expect(def).toMatchObject({ device_type: "d06", context: { extra_kernel_args: expect.stringContaining("console=ttyAMA0,115200") } });
     expect((def.actions as Record<string, unknown>[])[0]).toMatchObject({ deploy: { to: "tftp", kernel: { url: "https://f/Image", type: "image" } } });
     expect((def.actions as Record<string, unknown>[])[1]).toMatchObject({ boot: { method: "grub", commands: "ramdisk" } });

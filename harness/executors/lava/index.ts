@@ -48,7 +48,9 @@ async function runLava(job: GuestJob, deps: Deps, settings: LavaSettings, opts: 
   const consoleLog = job.runDir.file("console.log");
   const deviceType = settings.config.deviceType ?? job.machine.lava?.deviceType ?? "qemu";
   if (settings.mode === "local" && deviceType !== "qemu") {
-    throw new UsageError(`machine ${job.machine.name} is a board (LAVA device type ${deviceType}): it needs a lab (LAVA_URL and LAVA_TOKEN, or url: and token: in the LAVA config file)`);
+    throw new UsageError(
+      `machine ${job.machine.name} is a board (LAVA device type ${deviceType}): it needs a lab (LAVA_URL and LAVA_TOKEN, or url: and token: in the LAVA config file)`,
+    );
   }
   const tests = job.tests.map((t) => ({ suite: t.suite, name: t.name, command: t.command, timeoutSeconds: t.timeoutSeconds * job.timeouts.testScale }));
   const machine = deviceType === "qemu" ? lavaMachineOf(job.machine, job.append) : { ...lavaMachineOf(job.machine, job.append), extraOptions: [] };
@@ -75,9 +77,12 @@ async function runLava(job: GuestJob, deps: Deps, settings: LavaSettings, opts: 
     };
     const definition = jobYaml(input);
     writeFileSync(join(dir, "job.yaml"), definition);
-    const jobMinutes = ((lavaJob(input).timeouts as { job: { minutes: number } }).job.minutes);
+    const jobMinutes = (lavaJob(input).timeouts as { job: { minutes: number } }).job.minutes;
 
-    const fetched = settings.mode === "local" ? await runLocal(job, deps, dir, definition, lavaJob(input), jobMinutes) : await runRemote(job, deps, settings, dir, definition, jobMinutes, opts);
+    const fetched =
+      settings.mode === "local"
+        ? await runLocal(job, deps, dir, definition, lavaJob(input), jobMinutes)
+        : await runRemote(job, deps, settings, dir, definition, jobMinutes, opts);
     writeFileSync(consoleLog, fetched.log.console.join("\n") + (fetched.log.console.length ? "\n" : ""));
     const { run, stages } = guestRunFromLog(fetched.log, {
       tests: job.tests,
@@ -93,9 +98,22 @@ async function runLava(job: GuestJob, deps: Deps, settings: LavaSettings, opts: 
   } catch (e) {
     const kind = deps.signal.aborted || isAbort(e) ? "interrupted" : e instanceof InfraError ? "infrastructure" : undefined;
     if (!kind) throw e;
-    const reason = kind === "interrupted" ? `interrupted (LAVA on ${where}${e instanceof Error && /canceled/.test(e.message) ? `: ${e.message}` : ""})` : `LAVA (${where}): ${e instanceof Error ? e.message : String(e)}`;
+    const reason =
+      kind === "interrupted"
+        ? `interrupted (LAVA on ${where}${e instanceof Error && /canceled/.test(e.message) ? `: ${e.message}` : ""})`
+        : `LAVA (${where}): ${e instanceof Error ? e.message : String(e)}`;
     evidence.stages.push(failed("boot", started, reason, { kind, details: e instanceof InfraError ? e.details : [] }));
-    evidence.tests = job.tests.map((t) => ({ suite: t.suite, name: t.name, status: "skip" as const, reason: `not run (${reason})`, durationMs: 0, exitCode: null, output: "", kernelLog: [], findings: [] }));
+    evidence.tests = job.tests.map((t) => ({
+      suite: t.suite,
+      name: t.name,
+      status: "skip" as const,
+      reason: `not run (${reason})`,
+      durationMs: 0,
+      exitCode: null,
+      output: "",
+      kernelLog: [],
+      findings: [],
+    }));
     return summary(evidence, started, where);
   }
 }
@@ -104,7 +122,14 @@ async function runLava(job: GuestJob, deps: Deps, settings: LavaSettings, opts: 
 function summary(run: GuestRun, started: number, where: string): StageResult<GuestRun> & { output: GuestRun } {
   const durationMs = performance.now() - started;
   const bad = run.stages.find((s) => s.status === "fail");
-  if (!bad) return { stage: "guest", status: "pass", durationMs, reason: `${run.stages.find((s) => s.stage === "guest")?.reason ?? "passed"} (LAVA, ${where})`, output: run };
+  if (!bad)
+    return {
+      stage: "guest",
+      status: "pass",
+      durationMs,
+      reason: `${run.stages.find((s) => s.stage === "guest")?.reason ?? "passed"} (LAVA, ${where})`,
+      output: run,
+    };
   const { output: _o, ...rest } = bad;
   return { ...rest, durationMs, output: run };
 }
@@ -129,7 +154,8 @@ async function runLocal(job: GuestJob, deps: Deps, dir: string, definition: stri
       loaded = true; // lava-run copied the kernel and ramdisk into its own tmp
       job.artifactsLoaded?.();
     }
-    if (line.lvl === "info" && typeof line.msg === "string" && /^start: \d+ /.test(line.msg)) deps.progress(`LAVA: ${line.msg.replace(/^start: \d+ /, "").replace(/ \(timeout.*$/, "")}`);
+    if (line.lvl === "info" && typeof line.msg === "string" && /^start: \d+ /.test(line.msg))
+      deps.progress(`LAVA: ${line.msg.replace(/^start: \d+ /, "").replace(/ \(timeout.*$/, "")}`);
     if (line.lvl !== "target" || typeof line.msg !== "string") return;
     const m = /wdh: test-begin (\S+?)#/.exec(line.msg);
     if (m) deps.progress(`LAVA: ${m[1]}`);
@@ -155,7 +181,15 @@ async function runLocal(job: GuestJob, deps: Deps, dir: string, definition: stri
   };
 }
 
-async function runRemote(job: GuestJob, deps: Deps, settings: Extract<LavaSettings, { mode: "remote" }>, dir: string, definition: string, jobMinutes: number, opts: LavaExecutorOptions): Promise<Fetched> {
+async function runRemote(
+  job: GuestJob,
+  deps: Deps,
+  settings: Extract<LavaSettings, { mode: "remote" }>,
+  dir: string,
+  definition: string,
+  jobMinutes: number,
+  opts: LavaExecutorOptions,
+): Promise<Fetched> {
   const client = new LavaClient(settings.lab, { ...opts.client, signal: deps.signal });
   const origin = settings.lab.url.replace(/\/+$/, "");
   const id = await client.submit(definition);
@@ -175,7 +209,15 @@ async function runRemote(job: GuestJob, deps: Deps, settings: Extract<LavaSettin
   const log = parseLavaLog(text);
   if (log.cases.length === 0) {
     // Some labs keep results out of the log they serve: the results endpoint has them.
-    log.cases.push(...(await client.tests(id)).map((t): LavaCase => ({ definition: t.suite, case: t.name, result: (["pass", "fail", "skip"].includes(t.result) ? t.result : "unknown") as LavaCase["result"], ...(t.measurement !== undefined ? { measurement: Number(t.measurement) } : {}), ...(t.unit ? { units: t.unit } : {}) })));
+    log.cases.push(
+      ...(await client.tests(id)).map((t): LavaCase => ({
+        definition: t.suite,
+        case: t.name,
+        result: (["pass", "fail", "skip"].includes(t.result) ? t.result : "unknown") as LavaCase["result"],
+        ...(t.measurement !== undefined ? { measurement: Number(t.measurement) } : {}),
+        ...(t.unit ? { units: t.unit } : {}),
+      })),
+    );
   }
   const comment = status.failure_comment ? `: ${status.failure_comment}` : "";
   const end: JobEnd =
@@ -223,4 +265,3 @@ function fileSha256(file: string): Promise<string> {
       .on("error", reject);
   });
 }
-

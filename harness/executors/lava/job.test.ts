@@ -13,7 +13,19 @@ import { LAVA_INIT, lavaRamdisk, readNewc, S_IFREG, writeNewc, type NewcEntry } 
 
 const machine = v.parse(MachineSchema, parse(readFileSync(join(repoRoot, "qemu/virt-smmuv3.yaml"), "utf8")));
 const baseline = ["smmu-probed", "iommu-groups", "aes-cbc-kat", "kernel-log-clean"].map((name) => ({ suite: "baseline", name }));
-const file = (name: string, data: string, mode = S_IFREG | 0o644): NewcEntry => ({ name, mode, uid: 0, gid: 0, nlink: 1, mtime: 1, devmajor: 0, devminor: 0, rdevmajor: 0, rdevminor: 0, data: Buffer.from(data) });
+const file = (name: string, data: string, mode = S_IFREG | 0o644): NewcEntry => ({
+  name,
+  mode,
+  uid: 0,
+  gid: 0,
+  nlink: 1,
+  mtime: 1,
+  devmajor: 0,
+  devminor: 0,
+  rdevmajor: 0,
+  rdevminor: 0,
+  data: Buffer.from(data),
+});
 
 describe("LAVA job definition", () => {
   it("the machine file as the qemu device type's context: devices kept at their addresses, LAVA's NIC made like ours", () => {
@@ -22,7 +34,9 @@ describe("LAVA job definition", () => {
     expect(m.append.at(-1)).toBe("virtio_crypto.uacce_devices=0000:00:03.0");
     expect(m.extraOptions).toContain("-global virtio-net-pci.iommu_platform=on");
     expect(m.extraOptions).toContain("-no-reboot");
-    expect(m.extraOptions).toContain("-device virtio-crypto-pci,id=crypto1,cryptodev=crypto1-backend,addr=0x3,iommu_platform=on,disable-legacy=on,page-per-vq=on");
+    expect(m.extraOptions).toContain(
+      "-device virtio-crypto-pci,id=crypto1,cryptodev=crypto1-backend,addr=0x3,iommu_platform=on,disable-legacy=on,page-per-vq=on",
+    );
     expect(m.extraOptions.some((o) => /-kernel|-initrd|-append|-netdev|-machine|hostfwd/.test(o))).toBe(false);
     expect(parseMemoryMiB("2G")).toBe(2048);
   });
@@ -61,7 +75,11 @@ describe("the ramdisk", () => {
     const b = writeNewc([file("opt/wdh/baseline/t.sh", "echo ok")]);
     const c = writeNewc([file("bin/sh", "newer")]);
     const merged = readNewc(Buffer.concat([a, b, c]));
-    expect(merged.map((e) => [e.name, e.data.toString()])).toEqual([["init", "old"], ["opt/wdh/baseline/t.sh", "echo ok"], ["bin/sh", "newer"]]);
+    expect(merged.map((e) => [e.name, e.data.toString()])).toEqual([
+      ["init", "old"],
+      ["opt/wdh/baseline/t.sh", "echo ok"],
+      ["bin/sh", "newer"],
+    ]);
     const rd = readNewc(gunzipSync(lavaRamdisk(Buffer.concat([a, b]))));
     expect(rd.find((e) => e.name === "init")!.data.toString()).toBe(LAVA_INIT);
     expect(rd.find((e) => e.name === "opt/wdh/baseline/t.sh")).toBeDefined();
@@ -94,7 +112,14 @@ describe("lava-run's log", () => {
     );
     expect(log.job).toBe("fail");
     expect(log.errors).toContain("lava-test-shell timed out");
-    const [bench, unbind] = testOutcomes(log, [{ suite: "warpdrive", name: "bench" }, { suite: "warpdrive", name: "unbind" }], caseId);
+    const [bench, unbind] = testOutcomes(
+      log,
+      [
+        { suite: "warpdrive", name: "bench" },
+        { suite: "warpdrive", name: "unbind" },
+      ],
+      caseId,
+    );
     expect(bench!.metrics).toEqual({ "user_queue.64B.req_per_s": { value: 25000, unit: "req/s" } });
     expect(unbind!.status).toBe("skip");
   });

@@ -113,7 +113,10 @@ export function lavaJob(input: LavaJobInput): Record<string, unknown> {
           from: "inline",
           name: caseId(suite),
           path: `inline/${caseId(suite)}.yaml`,
-          repository: testDefinition(suite, input.tests.filter((t) => t.suite === suite)),
+          repository: testDefinition(
+            suite,
+            input.tests.filter((t) => t.suite === suite),
+          ),
         })),
       },
     });

@@ -80,7 +80,15 @@ export interface LocalLavaRun {
  * ends it early (process group killed) and the log so far is still read; `signal` (Ctrl-C) throws.
  */
 export async function runLocalLava(
-  opts: { dir: string; jobYaml: string; context: Record<string, unknown>; jobId?: string; timeoutMs: number; onLine?: (line: string) => void; stop?: AbortSignal },
+  opts: {
+    dir: string;
+    jobYaml: string;
+    context: Record<string, unknown>;
+    jobId?: string;
+    timeoutMs: number;
+    onLine?: (line: string) => void;
+    stop?: AbortSignal;
+  },
   exec: Exec,
   signal?: AbortSignal,
 ): Promise<LocalLavaRun> {
@@ -90,7 +98,16 @@ export async function runLocalLava(
   writeFileSync(join(opts.dir, "job.yaml"), opts.jobYaml);
   const output = join(opts.dir, "lava-output");
   mkdirSync(output, { recursive: true });
-  const argv = ["lava-run", "--job-id", opts.jobId ?? localJobId(), "--output-dir", output, "--device", join(opts.dir, "device.yaml"), join(opts.dir, "job.yaml")];
+  const argv = [
+    "lava-run",
+    "--job-id",
+    opts.jobId ?? localJobId(),
+    "--output-dir",
+    output,
+    "--device",
+    join(opts.dir, "device.yaml"),
+    join(opts.dir, "job.yaml"),
+  ];
   const lines: string[] = [];
   const started = performance.now();
   const signals = [signal, opts.stop].filter((s): s is AbortSignal => s !== undefined);

@@ -107,6 +107,18 @@ while :; do setsid cttyhack sh -l; done
 export function lavaRamdisk(initramfs: Buffer, init = LAVA_INIT): Buffer {
   const entries = readNewc(initramfs).filter((e) => e.name !== "init");
   const mtime = Math.max(0, ...entries.map((e) => e.mtime));
-  entries.push({ name: "init", mode: S_IFREG | 0o755, uid: 0, gid: 0, nlink: 1, mtime, devmajor: 0, devminor: 0, rdevmajor: 0, rdevminor: 0, data: Buffer.from(init) });
+  entries.push({
+    name: "init",
+    mode: S_IFREG | 0o755,
+    uid: 0,
+    gid: 0,
+    nlink: 1,
+    mtime,
+    devmajor: 0,
+    devminor: 0,
+    rdevmajor: 0,
+    rdevminor: 0,
+    data: Buffer.from(init),
+  });
   return gzipSync(writeNewc(entries), { level: 6 });
 }

@@ -12,7 +12,12 @@ import { parseLavaLog } from "./log.ts";
 const TOKEN = "s3cr3t-lab-token-0123456789";
 const logFixture = readFileSync(join(repoRoot, "test/fixtures/lava/lava-run-baseline-pass.log"), "utf8");
 // A lab serves the log as a YAML list: "- {dt: ..., lvl: ..., msg: ...}" per line.
-const labLog = logFixture.split("\n").filter(Boolean).map((l) => `- ${l}`).join("\n") + "\n";
+const labLog =
+  logFixture
+    .split("\n")
+    .filter(Boolean)
+    .map((l) => `- ${l}`)
+    .join("\n") + "\n";
 
 type Script = { states: [LavaJobStatus["state"], LavaJobStatus["health"]][]; failFirst?: number; hang?: boolean; status?: number };
 
@@ -68,7 +73,14 @@ const fast = { retryDelayMs: 5, timeoutMs: 2000 };
 
 describe("LAVA REST client (API v0.2) against a lab on 127.0.0.1", () => {
   it("queued → running → finished complete: submit, poll, log and results; the token only in the header", async () => {
-    const l = await lab({ states: [["Submitted", "Unknown"], ["Scheduled", "Unknown"], ["Running", "Unknown"], ["Finished", "Complete"]] });
+    const l = await lab({
+      states: [
+        ["Submitted", "Unknown"],
+        ["Scheduled", "Unknown"],
+        ["Running", "Unknown"],
+        ["Finished", "Complete"],
+      ],
+    });
     const client = new LavaClient({ url: l.url, token: TOKEN }, fast);
     const id = await client.submit("device_type: qemu\n");
     expect(id).toBe(4242);
@@ -85,13 +97,24 @@ describe("LAVA REST client (API v0.2) against a lab on 127.0.0.1", () => {
   });
 
   it("an incomplete job comes back finished with health Incomplete and LAVA's comment", async () => {
-    const l = await lab({ states: [["Running", "Unknown"], ["Finished", "Incomplete"]] });
+    const l = await lab({
+      states: [
+        ["Running", "Unknown"],
+        ["Finished", "Incomplete"],
+      ],
+    });
     const end = await waitForJob(new LavaClient({ url: l.url, token: TOKEN }, fast), 4242, { pollMs: 1, timeoutMs: 5000 });
     expect(end).toMatchObject({ health: "Incomplete", failure_comment: "lava-test-shell timed out" });
   });
 
   it("a job canceled on the lab comes back with health Canceled", async () => {
-    const l = await lab({ states: [["Running", "Unknown"], ["Canceling", "Unknown"], ["Finished", "Canceled"]] });
+    const l = await lab({
+      states: [
+        ["Running", "Unknown"],
+        ["Canceling", "Unknown"],
+        ["Finished", "Canceled"],
+      ],
+    });
     expect(await waitForJob(new LavaClient({ url: l.url, token: TOKEN }, fast), 4242, { pollMs: 1, timeoutMs: 5000 })).toMatchObject({ health: "Canceled" });
   });
 

@@ -103,7 +103,14 @@ export class LavaClient {
     await this.request("GET", `jobs/${id}/cancel/`, undefined, 2, "json", false);
   }
 
-  private async request(method: "GET" | "POST", path: string, body?: unknown, attempts = this.opts.attempts ?? 3, as: "json" | "text" = "json", interruptible = true): Promise<unknown> {
+  private async request(
+    method: "GET" | "POST",
+    path: string,
+    body?: unknown,
+    attempts = this.opts.attempts ?? 3,
+    as: "json" | "text" = "json",
+    interruptible = true,
+  ): Promise<unknown> {
     const what = `LAVA ${method} /api/v0.2/${path.replace(/\?.*$/, "")}`;
     const stop = interruptible ? this.opts.signal : undefined;
     let last: Error | undefined;
@@ -115,14 +122,20 @@ export class LavaClient {
       try {
         res = await fetch(this.base + path, {
           method,
-          headers: { Authorization: `Token ${this.lab.token}`, Accept: as === "json" ? "application/json" : "*/*", ...(body ? { "Content-Type": "application/json" } : {}) },
+          headers: {
+            Authorization: `Token ${this.lab.token}`,
+            Accept: as === "json" ? "application/json" : "*/*",
+            ...(body ? { "Content-Type": "application/json" } : {}),
+          },
           body: body ? JSON.stringify(body) : undefined,
           signal,
         });
       } catch (e) {
         if (stop?.aborted) throw new InterruptedError(`${what}: interrupted`);
         const timedOut = timeout.aborted;
-        last = new InfraError(`${what}: ${timedOut ? `no answer in ${(this.opts.timeoutMs ?? 30_000) / 1000} s` : `network error (${(e as Error).cause ?? (e as Error).message})`}`);
+        last = new InfraError(
+          `${what}: ${timedOut ? `no answer in ${(this.opts.timeoutMs ?? 30_000) / 1000} s` : `network error (${(e as Error).cause ?? (e as Error).message})`}`,
+        );
         await this.pause(attempt, attempts);
         continue;
       }

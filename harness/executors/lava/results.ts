@@ -32,7 +32,17 @@ export function guestRunFromLog(
   for (const l of lines) triage.feed(l);
   triage.finish();
   const findings = triage.findings;
-  const run: GuestRun = { executor: "lava", argv: opts.argv, consoleLog: opts.consoleLog, lines, findings, tests: [], timings: {}, stages: [], reproduce: opts.reproduce };
+  const run: GuestRun = {
+    executor: "lava",
+    argv: opts.argv,
+    consoleLog: opts.consoleLog,
+    lines,
+    findings,
+    tests: [],
+    timings: {},
+    stages: [],
+    reproduce: opts.reproduce,
+  };
   const stages = run.stages;
   const lavaSays = [opts.end.labFailure, ...log.errors].filter(Boolean).join("; ") || opts.end.health;
   const labFault = Boolean(opts.end.labFailure) || LAB_FAULTS.test(log.errorType ?? "");
@@ -45,7 +55,10 @@ export function guestRunFromLog(
     const tail = lines.slice(-25);
     stages.push(
       killer
-        ? failed("boot", opts.startedAt, `kernel ${killer.severity === "fatal" ? "died" : "failed"} during boot: ${killer.title}`, { details: reportExcerpt(killer), signature: crashSignature(killer) })
+        ? failed("boot", opts.startedAt, `kernel ${killer.severity === "fatal" ? "died" : "failed"} during boot: ${killer.title}`, {
+            details: reportExcerpt(killer),
+            signature: crashSignature(killer),
+          })
         : kernelSpoke && !labFault
           ? failed("boot", opts.startedAt, `no ready marker on the console (LAVA: ${lavaSays})`, { details: tail })
           : failed("boot", opts.startedAt, `LAVA did not boot the kernel: ${lavaSays}`, { kind: "infrastructure", details: tail }),
@@ -96,7 +109,8 @@ function guestStage(results: TestResult[], started: number, log: LavaJobLog, lab
     });
   }
   if (failures.length > 0) {
-    const named = failures.length === 1 ? `${failures[0]!.suite}/${failures[0]!.name}: ${failures[0]!.reason}` : failures.map((f) => `${f.suite}/${f.name}`).join(", ");
+    const named =
+      failures.length === 1 ? `${failures[0]!.suite}/${failures[0]!.name}: ${failures[0]!.reason}` : failures.map((f) => `${f.suite}/${f.name}`).join(", ");
     return failed("guest", started, `${failures.length} of ${results.length} guest tests failed: ${named}`, {
       signature: { type: "tests", failed: failures.map((f) => `${f.suite}/${f.name}`) },
       details: failures.map((f) => `${f.suite}/${f.name}: ${f.reason}`),
@@ -105,13 +119,22 @@ function guestStage(results: TestResult[], started: number, log: LavaJobLog, lab
   const notRunCount = results.filter((r) => r.status === "skip" && r.exitCode === null && r.reason?.startsWith("not run")).length;
   if (notRunCount > 0 && log.job !== "pass") {
     // The kernel gave no sign; LAVA did not run the tests (test shell never started, lab trouble).
-    return failed("guest", started, `${notRunCount} of ${results.length} guest tests not run: ${lavaSays}`, { kind: labFault || notRunCount === results.length ? "infrastructure" : "regression" });
+    return failed("guest", started, `${notRunCount} of ${results.length} guest tests not run: ${lavaSays}`, {
+      kind: labFault || notRunCount === results.length ? "infrastructure" : "regression",
+    });
   }
   return passed("guest", started, undefined, { reason: `${results.length} guest tests passed` });
 }
 
 /** One test as the SSH runner would have judged it, from what the console shows between its markers. */
-function judgeTest(test: GuestTest, lines: string[], findings: Finding[], testScale: number, lava: ReturnType<typeof testOutcomes>[number], lavaSays: string): TestResult {
+function judgeTest(
+  test: GuestTest,
+  lines: string[],
+  findings: Finding[],
+  testScale: number,
+  lava: ReturnType<typeof testOutcomes>[number],
+  lavaSays: string,
+): TestResult {
   const seconds = Math.ceil(test.timeoutSeconds * testScale);
   const id = `${caseId(test.suite)}/${caseId(test.name)}`;
   const begin = lines.findIndex((l) => markerOf(l, "begin", id));
@@ -119,7 +142,17 @@ function judgeTest(test: GuestTest, lines: string[], findings: Finding[], testSc
     // No marker on the console: LAVA's own result, if it has one (a board whose console drops kmsg).
     if (lava.status !== "skip" || lava.points.length > 0) {
       const metrics = Object.keys(lava.metrics).length ? { metrics: lava.metrics } : {};
-      return { ...base(test), status: lava.status, reason: `LAVA's lava-test-case result (no markers on the console)`, durationMs: 0, exitCode: null, output: "", kernelLog: [], findings: [], ...metrics };
+      return {
+        ...base(test),
+        status: lava.status,
+        reason: `LAVA's lava-test-case result (no markers on the console)`,
+        durationMs: 0,
+        exitCode: null,
+        output: "",
+        kernelLog: [],
+        findings: [],
+        ...metrics,
+      };
     }
     return notRun(test, `not run (${lavaSays})`);
   }
@@ -147,7 +180,13 @@ function judgeTest(test: GuestTest, lines: string[], findings: Finding[], testSc
   const t1 = consoleMessage(lines[endAt]!).timestamp;
   const judged = judge(
     test,
-    { exitCode: Number.isFinite(rc) ? rc : null, stdout: outputAfter(lines, endAt), stderr: "", durationMs: t0 !== undefined && t1 !== undefined ? (t1 - t0) * 1000 : 0, timedOut: false },
+    {
+      exitCode: Number.isFinite(rc) ? rc : null,
+      stdout: outputAfter(lines, endAt),
+      stderr: "",
+      durationMs: t0 !== undefined && t1 !== undefined ? (t1 - t0) * 1000 : 0,
+      timedOut: false,
+    },
     kernelLog,
     inTest,
     seconds,

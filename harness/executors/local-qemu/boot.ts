@@ -121,7 +121,13 @@ export async function bootGuest(input: BootInput, deps: Deps): Promise<BootResul
   clearTimeout(stallTimer);
   booting = false;
 
-  const evidence = (): BootEvidence & { logFile: string } => ({ argv, consoleLog: input.consoleLog, logFile: input.consoleLog, lines, findings: triage.findings });
+  const evidence = (): BootEvidence & { logFile: string } => ({
+    argv,
+    consoleLog: input.consoleLog,
+    logFile: input.consoleLog,
+    lines,
+    findings: triage.findings,
+  });
   if (first === "ready" && hostKey) {
     const guest: LiveGuest = {
       argv,

@@ -60,7 +60,8 @@ export async function runGuestTests(input: GuestRunInput, deps: Deps): Promise<S
   }
   if (failures.length > 0) {
     // One failure: its reason in the headline, so the verdict line says what went wrong.
-    const named = failures.length === 1 ? `${failures[0]!.suite}/${failures[0]!.name}: ${failures[0]!.reason}` : failures.map((f) => `${f.suite}/${f.name}`).join(", ");
+    const named =
+      failures.length === 1 ? `${failures[0]!.suite}/${failures[0]!.name}: ${failures[0]!.reason}` : failures.map((f) => `${f.suite}/${f.name}`).join(", ");
     return failed("guest", started, `${failures.length} of ${results.length} guest tests failed: ${named}`, {
       output: results,
       signature: { type: "tests", failed: failures.map((f) => `${f.suite}/${f.name}`) },
@@ -103,15 +104,29 @@ async function runOne(test: GuestTest, input: GuestRunInput, deps: Deps): Promis
   // SSH dropped, QEMU ended, or the command went without an exit code: the kernel may have died under
   // the test. The console decides; QEMU exits on a panic (-no-reboot), so the report is usually complete.
   const gone = "lost" in outcome || "kind" in outcome;
-  if (gone || outcome.exitCode === null && !outcome.timedOut) {
+  if (gone || (outcome.exitCode === null && !outcome.timedOut)) {
     const report = await kernelReportSince(guest, from, DEATH_GRACE_MS);
     const ended = await settled(guest.ended, 0);
     if (report && (report.severity === "fatal" || gone || ended)) {
-      return died(test, report, guest.lines.slice(from).filter((l) => !l.includes(begin)), findingsFrom(guest, from), outcome);
+      return died(
+        test,
+        report,
+        guest.lines.slice(from).filter((l) => !l.includes(begin)),
+        findingsFrom(guest, from),
+        outcome,
+      );
     }
     if (gone || ended) {
-      const what = "lost" in outcome ? `SSH lost (${errorText(outcome.lost)})` : "kind" in outcome && outcome.kind === "exited" ? `QEMU exited (${outcome.exitCode})` : "QEMU exited";
-      throw new InfraError(`${what} during ${test.suite}/${test.name}, and the console shows no kernel report (${ended ? "QEMU exited" : "QEMU still running"})`, guest.lines.slice(-10));
+      const what =
+        "lost" in outcome
+          ? `SSH lost (${errorText(outcome.lost)})`
+          : "kind" in outcome && outcome.kind === "exited"
+            ? `QEMU exited (${outcome.exitCode})`
+            : "QEMU exited";
+      throw new InfraError(
+        `${what} during ${test.suite}/${test.name}, and the console shows no kernel report (${ended ? "QEMU exited" : "QEMU still running"})`,
+        guest.lines.slice(-10),
+      );
     }
     // The guest lives on (an oops killed the test's shell, say): judged below, with what the console showed.
   }
@@ -135,7 +150,10 @@ async function runOne(test: GuestTest, input: GuestRunInput, deps: Deps): Promis
   // The kernel's own word on the hang, completed or still being printed (a stall's stack trace).
   const pending = guest.triage.pending();
   const report = findings.find((f) => DEATH_KINDS.has(f.kind)) ?? (pending && DEATH_KINDS.has(pending.kind) ? pending : undefined) ?? findings.find(isFailure);
-  const alive = await session.run("true", ALIVE_CHECK_MS, deps.signal).then((r) => r.exitCode === 0, () => false);
+  const alive = await session.run("true", ALIVE_CHECK_MS, deps.signal).then(
+    (r) => r.exitCode === 0,
+    () => false,
+  );
   const shown = report ? `; the console shows ${report.kind}: ${report.title}` : "; nothing on the console";
   const noted: TestResult = {
     ...judged,
@@ -207,4 +225,3 @@ function errorText(e: unknown): string {
 function findingsFrom(guest: LiveGuest, from: number, to = Number.POSITIVE_INFINITY): Finding[] {
   return guest.triage.findings.filter((f) => f.lineIndex >= from && f.lineIndex < to);
 }
-

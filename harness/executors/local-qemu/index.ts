@@ -80,7 +80,10 @@ async function runLocal(job: GuestJob, deps: Deps): Promise<StageResult<GuestRun
       stages.push(
         fatal
           ? failed("ssh", sshStarted, reason, { details: reportExcerpt(fatal), signature: crashSignature(fatal) })
-          : failed("ssh", sshStarted, reason, { kind: deps.signal.aborted || isAbort(e) ? "interrupted" : "infrastructure", details: e instanceof InfraError ? e.details : [] }),
+          : failed("ssh", sshStarted, reason, {
+              kind: deps.signal.aborted || isAbort(e) ? "interrupted" : "infrastructure",
+              details: e instanceof InfraError ? e.details : [],
+            }),
       );
       out.tests = job.tests.map((t) => notRun(t, `not run (${reason})`));
       return finish();
@@ -96,7 +99,9 @@ async function runLocal(job: GuestJob, deps: Deps): Promise<StageResult<GuestRun
     const kind = deps.signal.aborted || isAbort(e) ? "interrupted" : e instanceof InfraError ? "infrastructure" : undefined;
     if (!kind) throw e;
     const at = stages.length === 0 ? "boot" : stages.length === 1 ? "ssh" : "guest";
-    stages.push(failed(at, started, kind === "interrupted" ? `interrupted during ${at}` : errorText(e), { kind, details: e instanceof InfraError ? e.details : [] }));
+    stages.push(
+      failed(at, started, kind === "interrupted" ? `interrupted during ${at}` : errorText(e), { kind, details: e instanceof InfraError ? e.details : [] }),
+    );
     return finish();
   } finally {
     const shutdownStarted = performance.now();

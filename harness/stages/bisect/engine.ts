@@ -42,13 +42,22 @@ interface Commit {
 }
 
 export type BisectResult =
-  | { status: "found"; firstBad: Commit; hunted: string; hunt: Hunt; steps: StepRecord[]; lastGood?: StepRecord; badStep: StepRecord; gitLog: string; confidence: string }
+  | {
+      status: "found";
+      firstBad: Commit;
+      hunted: string;
+      hunt: Hunt;
+      steps: StepRecord[];
+      lastGood?: StepRecord;
+      badStep: StepRecord;
+      gitLog: string;
+      confidence: string;
+    }
   | { status: "ambiguous"; candidates: Commit[]; hunted: string; hunt: Hunt; steps: StepRecord[]; gitLog: string; reason: string }
   | { status: "endpoints"; reason: string; steps: StepRecord[] };
 
 export async function bisect(input: BisectInput, evaluate: Evaluate, deps: Deps): Promise<BisectResult> {
-  const run = (args: string[], allowFailure = false) =>
-    git(deps.exec, input.treeDir, args, { signal: deps.signal, logFile: input.logFile, allowFailure });
+  const run = (args: string[], allowFailure = false) => git(deps.exec, input.treeDir, args, { signal: deps.signal, logFile: input.logFile, allowFailure });
   const out = async (args: string[]) => (await run(args)).stdout.trim();
 
   if (existsSync(await gitPath(input.treeDir, "BISECT_START", deps))) {
@@ -83,7 +92,15 @@ export async function bisect(input: BisectInput, evaluate: Evaluate, deps: Deps)
       infraRetries: input.infraRetries,
       signal: deps.signal,
     });
-    const step: StepRecord = { ...point, role, verdict: j.verdict, reason: j.reason, outcomes: j.outcomes, durationMs: performance.now() - started, confidence: j.confidence };
+    const step: StepRecord = {
+      ...point,
+      role,
+      verdict: j.verdict,
+      reason: j.reason,
+      outcomes: j.outcomes,
+      durationMs: performance.now() - started,
+      confidence: j.confidence,
+    };
     steps.push(step);
     deps.progress(`step ${steps.length} (${role}): ${short(point)} ${j.verdict} (${j.confidence}) in ${(step.durationMs / 1000).toFixed(0)} s: ${j.reason}`);
     return step;
@@ -116,18 +133,39 @@ export async function bisect(input: BisectInput, evaluate: Evaluate, deps: Deps)
     for (;;) {
       const end = parseBisectOutput(said);
       if (end.kind === "found") {
-        const firstBad = end.commit === bad.commit ? bad : steps.find((s) => s.commit === end.commit) ?? { commit: end.commit, subject: await out(["log", "-1", "--format=%s", end.commit]) };
+        const firstBad =
+          end.commit === bad.commit
+            ? bad
+            : (steps.find((s) => s.commit === end.commit) ?? { commit: end.commit, subject: await out(["log", "-1", "--format=%s", end.commit]) });
         const badStep = steps.filter((s) => s.commit === end.commit && s.verdict === "bad").pop() ?? badEnd;
         const parent = (await run(["rev-parse", "-q", "--verify", `${end.commit}^`], true)).stdout.trim();
         const lastGood = steps.filter((s) => s.verdict === "good" && s.commit === parent).pop() ?? steps.filter((s) => s.verdict === "good").pop();
         const gitLog = await out(["bisect", "log"]);
-        return { status: "found", firstBad: { commit: firstBad.commit, subject: firstBad.subject }, hunted, hunt, steps, lastGood, badStep, gitLog: `${gitLog}\n`, confidence: confidenceOf(steps) };
+        return {
+          status: "found",
+          firstBad: { commit: firstBad.commit, subject: firstBad.subject },
+          hunted,
+          hunt,
+          steps,
+          lastGood,
+          badStep,
+          gitLog: `${gitLog}\n`,
+          confidence: confidenceOf(steps),
+        };
       }
       if (end.kind === "only-skipped") {
         const candidates: Commit[] = [];
         for (const c of end.candidates) candidates.push({ commit: c, subject: await out(["log", "-1", "--format=%s", c]) });
         const gitLog = await out(["bisect", "log"]);
-        return { status: "ambiguous", candidates, hunted, hunt, steps, gitLog: `${gitLog}\n`, reason: `only skipped commits are left; the first bad commit is one of ${candidates.length}` };
+        return {
+          status: "ambiguous",
+          candidates,
+          hunted,
+          hunt,
+          steps,
+          gitLog: `${gitLog}\n`,
+          reason: `only skipped commits are left; the first bad commit is one of ${candidates.length}`,
+        };
       }
       const point = { commit: await out(["rev-parse", "HEAD"]), subject: await out(["log", "-1", "--format=%s", "HEAD"]) };
       const step = await judge(point, "step");
@@ -168,7 +206,8 @@ function confidenceOf(steps: StepRecord[]): string {
   const skipped = steps.filter((s) => s.verdict === "skip").length;
   const judged = steps.filter((s) => s.verdict !== "skip");
   const runs = Math.max(...steps.map((s) => s.outcomes.length));
-  const repeated = runs > 1 ? judged.map((s) => `${short(s)} ${s.confidence}`).join("; ") : "each point run once (--runs 1): a flaky failure would not be caught";
+  const repeated =
+    runs > 1 ? judged.map((s) => `${short(s)} ${s.confidence}`).join("; ") : "each point run once (--runs 1): a flaky failure would not be caught";
   return `${judged.length} points judged, ${skipped} skipped; ${repeated}`;
 }
 

@@ -78,7 +78,10 @@ describe("judgePoint", () => {
       verdict: "skip",
       reason: "did not reproduce: failed 1/3 (boot failed)",
     });
-    expect(await judgePoint(runs([pass]), { hunt: { kind: "boot" }, runs: 3, infraRetries: 0 })).toMatchObject({ verdict: "good", confidence: "3/3 runs passed" });
+    expect(await judgePoint(runs([pass]), { hunt: { kind: "boot" }, runs: 3, infraRetries: 0 })).toMatchObject({
+      verdict: "good",
+      confidence: "3/3 runs passed",
+    });
   });
   it("retries infrastructure failures, then skips", async () => {
     const j = await judgePoint(runs([infra, infra, pass]), { hunt: { kind: "boot" }, runs: 1, infraRetries: 2 });
@@ -132,7 +135,11 @@ describe("git bisect's output and exit codes", () => {
   it("parses the end of a bisection", () => {
     const sha = "a".repeat(40);
     expect(parseBisectOutput(`${sha} is the first bad commit\ncommit ${sha}\n`)).toEqual({ kind: "found", commit: sha });
-    expect(parseBisectOutput(`There are only 'skip'ped commits left to test.\nThe first bad commit could be any of:\n${sha}\n${"b".repeat(40)}\nWe cannot bisect more!\n`)).toEqual({
+    expect(
+      parseBisectOutput(
+        `There are only 'skip'ped commits left to test.\nThe first bad commit could be any of:\n${sha}\n${"b".repeat(40)}\nWe cannot bisect more!\n`,
+      ),
+    ).toEqual({
       kind: "only-skipped",
       candidates: [sha, "b".repeat(40)],
     });

@@ -71,7 +71,8 @@ export function pointOutcome(outcome: Outcome, common: { runDir?: string; durati
   const phase = PHASE[outcome.stage];
   if (outcome.kind === "infrastructure" || phase === null) return { kind: "infra", message: outcome.reason, ...common };
   // The tests that failed are what a test hunt compares; anything else compares the structured signature.
-  const signature = phase === "test" && outcome.failedTests?.length ? `test: ${outcome.failedTests.join(", ")}` : signatureText(outcome.stage, outcome.signature);
+  const signature =
+    phase === "test" && outcome.failedTests?.length ? `test: ${outcome.failedTests.join(", ")}` : signatureText(outcome.stage, outcome.signature);
   return {
     kind: "fail",
     stage: phase,

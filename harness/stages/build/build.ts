@@ -51,7 +51,10 @@ export async function buildKernel(input: BuildInput, deps: Deps): Promise<StageR
   const stampFile = join(input.buildDir, STAMP);
   const stamp = sha256(JSON.stringify([input.treeStateId, input.configKey, input.toolchain, TARGETS]));
   const upToDate =
-    !input.treeDirty && existsSync(stampFile) && readFileSync(stampFile, "utf8") === stamp && artifactsMissing(input.buildDir, input.toolchain.arch).length === 0;
+    !input.treeDirty &&
+    existsSync(stampFile) &&
+    readFileSync(stampFile, "utf8") === stamp &&
+    artifactsMissing(input.buildDir, input.toolchain.arch).length === 0;
 
   const jobs = input.jobs ?? cpus().length;
   // What made the build dir's kernel (also when it was up to date): reproduce.sh's make line.
@@ -72,7 +75,11 @@ export async function buildKernel(input: BuildInput, deps: Deps): Promise<StageR
     } catch (e) {
       if (!(e instanceof ExecError)) throw e;
       if (input.timeoutMs && / timed out after /.test(e.message)) {
-        return failed("build", started, `make did not finish within timeouts.build (${input.timeoutMs / 1000} s)`, { kind: "infrastructure", logFile: input.logFile, ran });
+        return failed("build", started, `make did not finish within timeouts.build (${input.timeoutMs / 1000} s)`, {
+          kind: "infrastructure",
+          logFile: input.logFile,
+          ran,
+        });
       }
       const errors = firstBuildErrors(readFileSync(input.logFile, "utf8"), 5, input.treeDir);
       return failed("build", started, errors[0] ? `build failed: ${describeBuildError(errors[0])}` : `make exited with ${e.result.exitCode}`, {

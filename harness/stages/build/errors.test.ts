@@ -11,9 +11,7 @@ describe("firstBuildErrors", () => {
       "make[5]: *** [../scripts/Makefile.build:229: drivers/crypto/virtio/virtio_crypto_core.o] Error 1",
     ].join("\n");
     const [e] = firstBuildErrors(log);
-    expect(describeBuildError(e!)).toBe(
-      "../drivers/crypto/virtio/virtio_crypto_core.c:364:9: 'foo' undeclared (first use in this function)",
-    );
+    expect(describeBuildError(e!)).toBe("../drivers/crypto/virtio/virtio_crypto_core.c:364:9: 'foo' undeclared (first use in this function)");
   });
 
   it("finds fatal errors and linker errors", () => {
@@ -23,10 +21,7 @@ describe("firstBuildErrors", () => {
       "y.c:(.text+0x14): undefined reference to `missing_symbol'",
     ].join("\n");
     const errors = firstBuildErrors(log);
-    expect(errors.map((e) => e.message)).toEqual([
-      "nothere.h: No such file or directory",
-      "undefined reference to `missing_symbol'",
-    ]);
+    expect(errors.map((e) => e.message)).toEqual(["nothere.h: No such file or directory", "undefined reference to `missing_symbol'"]);
   });
 
   it("falls back to make's own error line", () => {

@@ -66,7 +66,9 @@ export function expectedObjects(buildDir: string, configKey: string): { total: n
   if (last) return { total: last, from: "last build" };
   const config = join(buildDir, ".config");
   if (!existsSync(config)) return undefined;
-  const builtIn = readFileSync(config, "utf8").split("\n").filter((l) => /^CONFIG_\w+=y$/.test(l)).length;
+  const builtIn = readFileSync(config, "utf8")
+    .split("\n")
+    .filter((l) => /^CONFIG_\w+=y$/.test(l)).length;
   return builtIn > 0 ? { total: Math.round(builtIn * OBJECTS_PER_OPTION), from: ".config" } : undefined;
 }
 

@@ -72,7 +72,11 @@ export async function runCheckpatch(input: CheckpatchInput, deps: Deps): Promise
   const reason = `${input.patches.length} patches: ${verdicts.filter((v) => v.verdict === "clean").length} clean, ${withWarnings.length} with warnings, ${withErrors.length} with errors`;
   const details = verdicts.filter((v) => v.verdict !== "clean").map((v) => `${basename(v.file)}: ${countsOf(v)}; ${v.messages[0] ?? ""}`);
   if (withErrors.length > 0 && input.mode === "enforce") {
-    return failed("checkpatch", started, `checkpatch: ${withErrors.length} patch(es) with errors (--checkpatch enforce)`, { details, output: verdicts, logFile: input.logFile });
+    return failed("checkpatch", started, `checkpatch: ${withErrors.length} patch(es) with errors (--checkpatch enforce)`, {
+      details,
+      output: verdicts,
+      logFile: input.logFile,
+    });
   }
   const status = withErrors.length + withWarnings.length > 0 ? "warn" : "pass";
   return passed("checkpatch", started, verdicts, { status, reason, details, logFile: input.logFile });

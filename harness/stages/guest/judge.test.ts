@@ -26,13 +26,15 @@ describe("judge: a guest test's verdict", () => {
     expect(judge(test, ran(tap), [], [smmu], 10).status).toBe("pass"); // no decoded event: nothing to judge
   });
   it("an SMMU event the test declares is its own; one it does not declare fails it, named decoded", () => {
-    const [event] = triageLog([
-      "[   42.100024] arm-smmu-v3 9050000.smmuv3: event 0x10 received:",
-      "[   42.100082] arm-smmu-v3 9050000.smmuv3: \t0x0000001800000010",
-      "[   42.100136] arm-smmu-v3 9050000.smmuv3: \t0x0000020000000000",
-      "[   42.100192] arm-smmu-v3 9050000.smmuv3: \t0x0000000000010000",
-      "[   42.100246] arm-smmu-v3 9050000.smmuv3: \t0x0000000000000000",
-    ].join("\n")) as [Finding];
+    const [event] = triageLog(
+      [
+        "[   42.100024] arm-smmu-v3 9050000.smmuv3: event 0x10 received:",
+        "[   42.100082] arm-smmu-v3 9050000.smmuv3: \t0x0000001800000010",
+        "[   42.100136] arm-smmu-v3 9050000.smmuv3: \t0x0000020000000000",
+        "[   42.100192] arm-smmu-v3 9050000.smmuv3: \t0x0000000000010000",
+        "[   42.100246] arm-smmu-v3 9050000.smmuv3: \t0x0000000000000000",
+      ].join("\n"),
+    ) as [Finding];
     const declared = judge({ ...test, expects: [{ "smmu-event": { client: "00:03.0" } }] }, ran(tap), [], [event], 10);
     expect(declared.status).toBe("pass");
     expect(declared.smmuEvents).toMatchObject([{ expected: true, test: "s/t", where: "in s/t", lineIndex: 0 }]);

@@ -38,8 +38,15 @@ export function judge(test: GuestTest, r: CommandResult, kernelLog: string[], fi
   const metrics = parseMetrics(r.stdout);
   const smmuEvents = testSmmuEvents(`${test.suite}/${test.name}`, test.expects, findings);
   const common = {
-    ...base(test), durationMs: r.durationMs, exitCode: r.exitCode, output, tap, kernelLog, findings,
-    ...(metrics ? { metrics } : {}), ...(smmuEvents.length ? { smmuEvents } : {}),
+    ...base(test),
+    durationMs: r.durationMs,
+    exitCode: r.exitCode,
+    output,
+    tap,
+    kernelLog,
+    findings,
+    ...(metrics ? { metrics } : {}),
+    ...(smmuEvents.length ? { smmuEvents } : {}),
   };
   if (r.timedOut || r.exitCode === 137) return { ...common, status: "fail", reason: `timed out after ${seconds} s` };
   const bad = findings.filter(isFailure);

@@ -74,7 +74,11 @@ export async function compileSuites(
       } catch (e) {
         if (!(e instanceof ExecError)) throw e;
         const errors = firstBuildErrors(e.result.stderr);
-        return { ok: false, reason: `guest test ${s.def.name}/${t.name} does not compile`, details: errors.length ? errors.map(describeBuildError) : e.details };
+        return {
+          ok: false,
+          reason: `guest test ${s.def.name}/${t.name} does not compile`,
+          details: errors.length ? errors.map(describeBuildError) : e.details,
+        };
       }
     }
   }

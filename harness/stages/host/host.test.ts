@@ -9,7 +9,8 @@ import { checkHost, missingTools } from "./host.ts";
 // Answers only the architecture query; any other command fails the test.
 const noExec: Deps = {
   exec: async (file, args) => {
-    if (file === "dpkg" && args[0] === "--print-foreign-architectures") return { argv: [file, ...args], exitCode: 0, stdout: "arm64\n", stderr: "", durationMs: 1 };
+    if (file === "dpkg" && args[0] === "--print-foreign-architectures")
+      return { argv: [file, ...args], exitCode: 0, stdout: "arm64\n", stderr: "", durationMs: 1 };
     throw new Error(`unexpected command ${file}`);
   },
   signal: new AbortController().signal,

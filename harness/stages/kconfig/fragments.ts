@@ -68,7 +68,9 @@ export function describeDropped(d: DroppedOption): string {
   const head = `${d.option}: ${d.fragment}:${d.line} asked for ${d.asked === "n" ? "not set" : `=${d.asked}`}, .config has it ${got}`;
   const dep = d.dependsOn;
   if (!dep || dep.expressions.length === 0) return `${head} (an unmet dependency?)`;
-  const values = Object.entries(dep.values).map(([k, v]) => `${k}=${v}`).join(", ");
+  const values = Object.entries(dep.values)
+    .map(([k, v]) => `${k}=${v}`)
+    .join(", ");
   return `${head}: ${dep.defined} depends on ${dep.expressions.join(" && ")}${values ? ` (now ${values})` : ""}`;
 }
 

@@ -6,7 +6,16 @@ import { basename, join } from "node:path";
 import { UsageError } from "../../lib/errors.ts";
 import { sha256 } from "../../lib/paths.ts";
 import { failed, passed, type Deps, type RanCommand, type StageResult } from "../../lib/stage.ts";
-import { dependsOnAt, describeDropped, parseDotConfig, parseFragment, symbolValues, verifyKconfig, type DroppedOption, type RequestedOption } from "./fragments.ts";
+import {
+  dependsOnAt,
+  describeDropped,
+  parseDotConfig,
+  parseFragment,
+  symbolValues,
+  verifyKconfig,
+  type DroppedOption,
+  type RequestedOption,
+} from "./fragments.ts";
 import { kernelMakeArgs, kernelMakeEnv, type Toolchain } from "../build/make.ts";
 
 export interface KconfigInput {
@@ -83,7 +92,11 @@ export async function configureKernel(input: KconfigInput, deps: Deps): Promise<
 /** Where the tree defines an option and what its `depends on` lines ask (git grep over the Kconfig files). */
 async function definitionOf(option: string, treeDir: string, values: Map<string, string>, deps: Deps): Promise<DroppedOption["dependsOn"]> {
   const name = option.replace(/^CONFIG_/, "");
-  const r = await deps.exec("git", ["grep", "-n", "-E", `^\\s*(menu)?config ${name}\\s*$`, "--", "*Kconfig*"], { cwd: treeDir, allowFailure: true, signal: deps.signal });
+  const r = await deps.exec("git", ["grep", "-n", "-E", `^\\s*(menu)?config ${name}\\s*$`, "--", "*Kconfig*"], {
+    cwd: treeDir,
+    allowFailure: true,
+    signal: deps.signal,
+  });
   const hit = /^([^:]+):(\d+):/.exec(r.stdout.split("\n")[0] ?? "");
   if (r.exitCode !== 0 || !hit) return undefined;
   const file = join(treeDir, hit[1]!);
@@ -101,7 +114,11 @@ async function regenerate(input: KconfigInput, deps: Deps): Promise<RanCommand[]
   const run = (file: string, args: string[]) => {
     // what reproduce.sh says: the tree-relative script, and the variables merge_config.sh reads from the environment
     const shown = file.startsWith(`${input.treeDir}/`) ? file.slice(input.treeDir.length + 1) : file;
-    ran.push({ argv: [shown, ...args], cwd: input.treeDir, ...(file === "make" ? {} : { env: { ARCH: input.toolchain.arch, CROSS_COMPILE: input.toolchain.crossCompile } }) });
+    ran.push({
+      argv: [shown, ...args],
+      cwd: input.treeDir,
+      ...(file === "make" ? {} : { env: { ARCH: input.toolchain.arch, CROSS_COMPILE: input.toolchain.crossCompile } }),
+    });
     return deps.exec(file, args, { cwd: input.treeDir, env, signal: deps.signal, logFile: input.logFile });
   };
   const mergeConfig = join(input.treeDir, "scripts/kconfig/merge_config.sh");

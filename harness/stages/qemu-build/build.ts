@@ -86,7 +86,8 @@ export async function buildQemu(input: QemuBuildInput, deps: Deps): Promise<Stag
   if (!upToDate) {
     rmSync(stampFile, { force: true });
     const configured =
-      existsSync(join(input.buildDir, "build.ninja")) && existsSync(join(input.buildDir, CONFIGURE_STAMP)) &&
+      existsSync(join(input.buildDir, "build.ninja")) &&
+      existsSync(join(input.buildDir, CONFIGURE_STAMP)) &&
       readFileSync(join(input.buildDir, CONFIGURE_STAMP), "utf8") === configureKey;
     try {
       if (!configured) {
@@ -94,7 +95,12 @@ export async function buildQemu(input: QemuBuildInput, deps: Deps): Promise<Stag
         rmSync(input.buildDir, { recursive: true, force: true });
         mkdirSync(input.buildDir, { recursive: true });
         deps.progress("configure");
-        await deps.exec(configure[0]!, configure.slice(1), { cwd: input.buildDir, env: qemuBuildEnv(input.ccache), signal: deps.signal, logFile: input.logFile });
+        await deps.exec(configure[0]!, configure.slice(1), {
+          cwd: input.buildDir,
+          env: qemuBuildEnv(input.ccache),
+          signal: deps.signal,
+          logFile: input.logFile,
+        });
         writeFileSync(join(input.buildDir, CONFIGURE_STAMP), configureKey);
         reconfigured = true;
       }
@@ -122,7 +128,9 @@ export async function buildQemu(input: QemuBuildInput, deps: Deps): Promise<Stag
     writeFileSync(stampFile, key);
     copyFileSync(input.logFile, join(input.buildDir, LAST_LOG));
   } else {
-    writeFileSync(input.logFile, `# up to date: the tree, configure line and compiler match the last build in ${input.buildDir}; ninja not run\n`, { flag: "a" });
+    writeFileSync(input.logFile, `# up to date: the tree, configure line and compiler match the last build in ${input.buildDir}; ninja not run\n`, {
+      flag: "a",
+    });
   }
   if (!existsSync(binary)) return failed("qemu-build", started, `ninja succeeded but did not produce ${binary}`, { logFile: input.logFile });
   const output: QemuBuild = {
@@ -154,7 +162,12 @@ async function keepWerror(input: QemuBuildInput, deps: Deps): Promise<void> {
   if (!/^werror = true$/m.test(text)) return;
   writeFileSync(nativeFile, text.replace(/^werror = true\n/m, ""));
   const meson = existsSync(join(input.buildDir, "pyvenv/bin/meson")) ? join(input.buildDir, "pyvenv/bin/meson") : "meson";
-  await deps.exec(meson, ["configure", "-Dwerror=false"], { cwd: input.buildDir, env: qemuBuildEnv(input.ccache), signal: deps.signal, logFile: input.logFile });
+  await deps.exec(meson, ["configure", "-Dwerror=false"], {
+    cwd: input.buildDir,
+    env: qemuBuildEnv(input.ccache),
+    signal: deps.signal,
+    logFile: input.logFile,
+  });
 }
 
 /** Compiler paths are relative to the build dir: show them relative to the QEMU tree. */

@@ -49,7 +49,15 @@ export async function checkQemu(input: QemuCheckInput, deps: Deps): Promise<Stag
     }
     const argv = qtestArgv(input, name);
     if (!existsSync(argv[0]!)) {
-      results.push({ name, status: "fail", reason: `${argv[0]} was not built (is ${name} a qtest of this QEMU tree?)`, points: [], durationMs: 0, argv, cached: false });
+      results.push({
+        name,
+        status: "fail",
+        reason: `${argv[0]} was not built (is ${name} a qtest of this QEMU tree?)`,
+        points: [],
+        durationMs: 0,
+        argv,
+        cached: false,
+      });
       continue;
     }
     deps.progress(`qtest ${name}`);

@@ -65,9 +65,13 @@ async function debianQemu(spec: Extract<QemuSourceSpec, { kind: "debian" }>, dep
   const markerPath = join(dir, ".git", MARKER);
   let fetchArgv: string[][] = [];
   if (!existsSync(markerPath)) {
-    await withLock(`${dir}.lock`, async () => {
-      if (!existsSync(markerPath)) fetchArgv = await fetchDebianSource(spec, dir, deps);
-    }, { signal: deps.signal, onWait: () => deps.progress(`waiting for another run fetching ${spec.package} ${spec.version}`) });
+    await withLock(
+      `${dir}.lock`,
+      async () => {
+        if (!existsSync(markerPath)) fetchArgv = await fetchDebianSource(spec, dir, deps);
+      },
+      { signal: deps.signal, onWait: () => deps.progress(`waiting for another run fetching ${spec.package} ${spec.version}`) },
+    );
   }
   const marker = JSON.parse(readFileSync(markerPath, "utf8")) as { baseCommit: string; fetchArgv?: string[][] };
   return {
@@ -116,7 +120,12 @@ async function fetchDebianSource(spec: Extract<QemuSourceSpec, { kind: "debian" 
   rmSync(join(src, ".pc"), { recursive: true, force: true });
   deps.progress("committing the base tree");
   await initManagedRepo(deps.exec, src, "base", deps.signal);
-  const baseCommit = await commitUnpackedSource(deps.exec, src, `debian ${spec.package} ${spec.version} (apt-get source, Debian's patches applied)`, deps.signal);
+  const baseCommit = await commitUnpackedSource(
+    deps.exec,
+    src,
+    `debian ${spec.package} ${spec.version} (apt-get source, Debian's patches applied)`,
+    deps.signal,
+  );
   const fetchArgv = [update, source];
   writeFileSync(join(src, ".git", MARKER), JSON.stringify({ ...spec, baseCommit, fetchArgv }, null, 2));
   rmSync(dir, { recursive: true, force: true });

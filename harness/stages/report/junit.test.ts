@@ -16,9 +16,11 @@ const NAME = "[A-Za-z_][\\w.-]*";
 function unescape(s: string): string {
   if (/&(?!(?:amp|lt|gt|quot|apos|#\d+|#x[0-9a-fA-F]+);)/.test(s)) throw new Error(`bare & in ${JSON.stringify(s)}`);
   return s.replace(/&(amp|lt|gt|quot|apos|#\d+|#x[0-9a-fA-F]+);/g, (_, e: string) =>
-    e.startsWith("#x") ? String.fromCodePoint(parseInt(e.slice(2), 16))
-    : e.startsWith("#") ? String.fromCodePoint(Number(e.slice(1)))
-    : ({ amp: "&", lt: "<", gt: ">", quot: '"', apos: "'" } as Record<string, string>)[e]!,
+    e.startsWith("#x")
+      ? String.fromCodePoint(parseInt(e.slice(2), 16))
+      : e.startsWith("#")
+        ? String.fromCodePoint(Number(e.slice(1)))
+        : ({ amp: "&", lt: "<", gt: ">", quot: '"', apos: "'" } as Record<string, string>)[e]!,
   );
 }
 
@@ -60,16 +62,30 @@ function parseXml(xml: string): El {
 
 const all = (el: El, name: string): El[] => [...(el.name === name ? [el] : []), ...el.children.flatMap((c) => all(c, name))];
 
-const c = (name: string, status: JUnitCase["status"], extra: Partial<JUnitCase> = {}): JUnitCase => ({ classname: "baseline", name, durationMs: 1500, status, ...extra });
+const c = (name: string, status: JUnitCase["status"], extra: Partial<JUnitCase> = {}): JUnitCase => ({
+  classname: "baseline",
+  name,
+  durationMs: 1500,
+  status,
+  ...extra,
+});
 
 describe("toJUnit", () => {
   const suites: JUnitSuite[] = [
-    { name: "run1/stages", timestamp: "2026-11-25T02:00:00.000Z", cases: [c("build", "pass", { classname: "harness", durationMs: 61234 }), c("boot", "pass", { classname: "harness" })] },
+    {
+      name: "run1/stages",
+      timestamp: "2026-11-25T02:00:00.000Z",
+      cases: [c("build", "pass", { classname: "harness", durationMs: 61234 }), c("boot", "pass", { classname: "harness" })],
+    },
     {
       name: "run1/guest-tests",
       cases: [
         c("smmu-probed", "pass", { output: "TAP version 13\n1..1\nok 1 - probed\n" }),
-        c("aes-cbc-kat", "fail", { message: "1 of 3 points failed: decrypt matches F.2.2", output: "not ok 2 - decrypt matches F.2.2\n", kernelLog: "alg: skcipher: cbc-aes-virtio decryption test failed" }),
+        c("aes-cbc-kat", "fail", {
+          message: "1 of 3 points failed: decrypt matches F.2.2",
+          output: "not ok 2 - decrypt matches F.2.2\n",
+          kernelLog: "alg: skcipher: cbc-aes-virtio decryption test failed",
+        }),
         c("vfio", "skip", { message: "skipped: no VFIO" }),
         c("hung", "error", { message: "the harness lost the SSH session" }),
       ],
@@ -81,7 +97,15 @@ describe("toJUnit", () => {
     expect(root.name).toBe("testsuites");
     expect(root.attrs).toEqual({ name: "warpdrive-harness", tests: "6", failures: "1", errors: "1", skipped: "1", time: "68.734" });
     const [stages, guest] = root.children;
-    expect(stages!.attrs).toEqual({ name: "run1/stages", tests: "2", failures: "0", errors: "0", skipped: "0", time: "62.734", timestamp: "2026-11-25T02:00:00.000Z" });
+    expect(stages!.attrs).toEqual({
+      name: "run1/stages",
+      tests: "2",
+      failures: "0",
+      errors: "0",
+      skipped: "0",
+      time: "62.734",
+      timestamp: "2026-11-25T02:00:00.000Z",
+    });
     expect(guest!.attrs).toEqual({ name: "run1/guest-tests", tests: "4", failures: "1", errors: "1", skipped: "1", time: "6.000" });
     expect(all(root, "testcase").map((t) => [t.attrs.classname, t.attrs.name, t.attrs.time])).toEqual([
       ["harness", "build", "61.234"],

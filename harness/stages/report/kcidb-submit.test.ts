@@ -24,7 +24,9 @@ function kcidbServer(status = 200) {
     });
   });
   servers.push(server);
-  return new Promise<{ url: string; got: typeof got }>((r) => server.listen(0, "127.0.0.1", () => r({ url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/submit`, got })));
+  return new Promise<{ url: string; got: typeof got }>((r) =>
+    server.listen(0, "127.0.0.1", () => r({ url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/submit`, got })),
+  );
 }
 
 describe("--kcidb-submit", () => {

@@ -40,7 +40,12 @@ export async function submitKcidb(url: string, doc: KcidbDocument, token: string
 }
 
 /** Submits a run folder's kcidb.json; a failure is a line and an exit code, never a lost verdict. */
-export async function submitRunKcidb(runDir: string, url: string, env: Record<string, string | undefined>, signal?: AbortSignal): Promise<{ line: string; exitCode?: number }> {
+export async function submitRunKcidb(
+  runDir: string,
+  url: string,
+  env: Record<string, string | undefined>,
+  signal?: AbortSignal,
+): Promise<{ line: string; exitCode?: number }> {
   try {
     const doc = JSON.parse(readFileSync(join(runDir, "kcidb.json"), "utf8")) as KcidbDocument;
     return { line: await submitKcidb(url, doc, kcidbToken(env), { signal }) };

@@ -75,7 +75,9 @@ describe("kcidb.json", () => {
     // The patch files have moved on since that run: the digests sha256sum printed then are in its manifest,
     // so the second half of the pipeline runs on them (sha256sum *.patch | cut -c-64 gives those lines).
     const digests = (manifest.series.patches as { sha256: string }[]).map((p) => p.sha256);
-    const shell = execFileSync("sh", ["-c", `printf '%s\\n' "$@" | sha256sum | cut -c-64`, "sh", ...digests], { cwd: dir }).toString().trim();
+    const shell = execFileSync("sh", ["-c", `printf '%s\\n' "$@" | sha256sum | cut -c-64`, "sh", ...digests], { cwd: dir })
+      .toString()
+      .trim();
     expect(folder("pass-warpdrive").checkouts[0]!.patchset_hash).toBe(shell);
     expect(patchsetHash([])).toBe("");
     expect(folder("pass-sva-built-qemu").checkouts[0]!.patchset_hash).toBe("");
@@ -158,7 +160,14 @@ describe("kcidb.json", () => {
     delete manifest.tree.debian;
     manifest.series.patches = manifest.series.patches.map((p: { provenance: unknown }, i: number) => ({
       ...p,
-      provenance: { kind: "lore", url: `https://lore.kernel.org/all/2026-${i}@example.org/raw`, messageId: `<2026-${i}@example.org>`, part: `${i}`, thread: "t", fromCache: true },
+      provenance: {
+        kind: "lore",
+        url: `https://lore.kernel.org/all/2026-${i}@example.org/raw`,
+        messageId: `<2026-${i}@example.org>`,
+        part: `${i}`,
+        thread: "t",
+        fromCache: true,
+      },
     }));
     const doc = kcidbOf(results, manifest, opts);
     expect(doc.checkouts[0]).toMatchObject({

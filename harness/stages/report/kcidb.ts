@@ -117,12 +117,17 @@ type ResultsView = Pick<RunResults, "run" | "exitCode" | "reason" | "stages" | "
 /** sha256 over the newline-terminated sha256 hex digests of the patches, in order; "" with no patches. */
 export function patchsetHash(patchSha256s: string[]): string {
   if (patchSha256s.length === 0) return "";
-  return createHash("sha256").update(patchSha256s.map((h) => `${h}\n`).join("")).digest("hex");
+  return createHash("sha256")
+    .update(patchSha256s.map((h) => `${h}\n`).join(""))
+    .digest("hex");
 }
 
 const EXCERPT_MAX = 16384;
 const excerpt = (lines: (string | undefined)[]) => {
-  const text = lines.filter((l): l is string => Boolean(l)).join("\n").replace(/\0/g, "");
+  const text = lines
+    .filter((l): l is string => Boolean(l))
+    .join("\n")
+    .replace(/\0/g, "");
   return text ? (text.length > EXCERPT_MAX ? text.slice(0, EXCERPT_MAX - 4) + "\n..." : text) : undefined;
 };
 const seconds = (ms: number) => Math.round(ms) / 1000;
@@ -285,7 +290,10 @@ function checkoutOf(
   const mails = patches.map((p) => p.provenance).filter((p) => p?.kind === "lore" || p?.kind === "mbox");
   const messageId = mails.length === patches.length && mails.length > 0 ? mails[0]!.messageId?.replace(/^<|>$/g, "") : undefined;
   const loreUrls = patches.map((p) => (p.provenance?.kind === "lore" ? p.provenance.url : undefined));
-  const idHash = createHash("sha256").update(`${manifest.tree?.description ?? ""}\n${base ?? ""}\n${hash ?? results.run}`).digest("hex").slice(0, 16);
+  const idHash = createHash("sha256")
+    .update(`${manifest.tree?.description ?? ""}\n${base ?? ""}\n${hash ?? results.run}`)
+    .digest("hex")
+    .slice(0, 16);
   const seriesNames = manifest.series?.series?.map((s) => basename(s)).join(", ");
   return strip({
     id: `${options.origin}:checkout.${idHash}`,
@@ -295,9 +303,15 @@ function checkoutOf(
     git_repository_branch: source.kind === "git" ? source.ref : undefined,
     git_commit_hash: publicCommit && base && /^[0-9a-f]{40}$/.test(base) ? base : undefined,
     patchset_hash: hash,
-    patchset_files: loreUrls.length > 0 && loreUrls.every((u) => u?.startsWith("http")) ? loreUrls.map((u, i) => ({ name: `${String(i + 1).padStart(4, "0")}.patch`, url: u! })) : undefined,
+    patchset_files:
+      loreUrls.length > 0 && loreUrls.every((u) => u?.startsWith("http"))
+        ? loreUrls.map((u, i) => ({ name: `${String(i + 1).padStart(4, "0")}.patch`, url: u! }))
+        : undefined,
     message_id: messageId && /^[^@\s<>]+@[^@\s<>]+\.[^@\s<>]+$/.test(messageId) ? messageId : undefined,
-    comment: [manifest.tree?.description, patches.length ? `+ ${patches.length} patches${seriesNames ? ` (${seriesNames})` : ""}` : undefined].filter(Boolean).join(" ") || undefined,
+    comment:
+      [manifest.tree?.description, patches.length ? `+ ${patches.length} patches${seriesNames ? ` (${seriesNames})` : ""}` : undefined]
+        .filter(Boolean)
+        .join(" ") || undefined,
     start_time: manifest.startedAt,
     valid: series?.status === "fail" ? false : series && series.status !== "skip" ? true : undefined,
     log_url: logUrl(series?.logFile ?? (series?.status === "fail" ? "series.log" : undefined)),

@@ -21,7 +21,12 @@ describe("parseTap on fixtures", () => {
     expect(r.points[2]!.directive).toBe("SKIP gcm(aes) not available");
     // kselftest_harness prints a test's lines before its result line: they follow the previous point.
     expect(r.points[0]!.diagnostics).toContain("aes_kat.c:88:ecb_aes_decrypt:Expected 0 (0) == memcmp(out, kat->pt, 16) (-1)");
-    expect(r.diagnostics).toEqual(["Starting 3 tests from 1 test cases.", " RUN           global.ecb_aes_encrypt ...", "           OK  global.ecb_aes_encrypt", "Totals: pass:1 fail:1 xfail:0 xpass:0 skip:1 error:0"]);
+    expect(r.diagnostics).toEqual([
+      "Starting 3 tests from 1 test cases.",
+      " RUN           global.ecb_aes_encrypt ...",
+      "           OK  global.ecb_aes_encrypt",
+      "Totals: pass:1 fail:1 xfail:0 xpass:0 skip:1 error:0",
+    ]);
     expect(r.points[2]!.diagnostics).toEqual(["FAILED: 1 / 3 tests passed."]);
     expect(tapVerdict(r, 1)).toEqual({ status: "fail", reason: "1 of 3 points failed: global.ecb_aes_decrypt" });
   });
@@ -48,7 +53,11 @@ describe("parseTap on fixtures", () => {
       [3, "example_mark_skipped_test", "skip"],
       [4, "example_params_test", "pass"],
     ]);
-    expect(suite.subtests![0]!.diagnostics).toEqual(["example_skip_test: initializing", "example_skip_test: You should not see a line below.", "example_skip_test: cleaning up"]);
+    expect(suite.subtests![0]!.diagnostics).toEqual([
+      "example_skip_test: initializing",
+      "example_skip_test: You should not see a line below.",
+      "example_skip_test: cleaning up",
+    ]);
     const params = suite.subtests![3]!;
     expect(params.diagnostics).toEqual(["Subtest: example_params_test", "example_params_test: pass:2 fail:0 skip:2 total:4"]);
     expect(params.subtests!.map((p) => p.status)).toEqual(["skip", "pass", "pass", "skip"]);
@@ -113,7 +122,11 @@ describe("parseTap consistency problems", () => {
   it("accepts a trailing plan and unnumbered points", () => {
     const r = parseTap(tap("ok - a", "not ok - b # TODO later", "ok", "1..3"));
     expect(r.problems).toEqual([]);
-    expect(r.points.map((p) => [p.number, p.name, p.status])).toEqual([[1, "a", "pass"], [2, "b", "todo"], [3, "", "pass"]]);
+    expect(r.points.map((p) => [p.number, p.name, p.status])).toEqual([
+      [1, "a", "pass"],
+      [2, "b", "todo"],
+      [3, "", "pass"],
+    ]);
   });
 
   it("duplicate and out-of-order numbers", () => {

@@ -113,7 +113,10 @@ export function parseTap(text: string): TapReport {
     } else if (line.indent < top().indent && stack.length > 1) {
       // Subtest blocks close: held lines inside the block follow its last point, shallower ones
       // (KUnit's "# suite: pass:2 fail:0 ...") belong to the block as a whole.
-      flush(top(), held.filter((h) => h.indent >= top().indent));
+      flush(
+        top(),
+        held.filter((h) => h.indent >= top().indent),
+      );
       const trailer = held.filter((h) => h.indent < top().indent);
       while (stack.length > 1 && top().indent > line.indent) pop();
       top().pending!.diagnostics.push(...trailer.map((h) => kept(h, top().indent)));

@@ -7,9 +7,7 @@ describe("gen_init_cpio list", () => {
     expect(cpioListLine({ type: "dir", name: "/tmp", mode: 0o41777 })).toBe("dir /tmp 1777 0 0");
     expect(cpioListLine({ type: "file", name: "/init", source: "/x/init", mode: 0o100755 })).toBe("file /init /x/init 0755 0 0");
     expect(cpioListLine({ type: "slink", name: "/lib", target: "usr/lib", mode: 0o777 })).toBe("slink /lib usr/lib 0777 0 0");
-    expect(cpioListLine({ type: "nod", name: "/dev/console", mode: 0o600, dev: "c", major: 5, minor: 1 })).toBe(
-      "nod /dev/console 0600 0 0 c 5 1",
-    );
+    expect(cpioListLine({ type: "nod", name: "/dev/console", mode: 0o600, dev: "c", major: 5, minor: 1 })).toBe("nod /dev/console 0600 0 0 c 5 1");
   });
 
   it("adds missing parents before their children and drops repeated directories", () => {

@@ -72,7 +72,12 @@ export async function fetchDebs(packages: string[], exec: Exec, signal?: AbortSi
 
 /** Unpack a set of .debs into one directory, cached by the set's file names. */
 export async function unpackDebs(debs: DebFile[], exec: Exec, signal?: AbortSignal): Promise<string> {
-  const key = shortHash(debs.map((d) => d.file).sort().join("\n"));
+  const key = shortHash(
+    debs
+      .map((d) => d.file)
+      .sort()
+      .join("\n"),
+  );
   const dir = join(cacheDir("rootfs"), `debs-${key}`);
   return fillDirOnce(dir, async (tmp) => {
     for (const d of debs) await exec("dpkg-deb", ["-x", d.path, tmp], { signal });
@@ -82,7 +87,9 @@ export async function unpackDebs(debs: DebFile[], exec: Exec, signal?: AbortSign
 function aptProblem(what: string, stderr: string): InfraError {
   const hints = [stderr.trim().split("\n").slice(-3).join(" ")];
   if (/Unable to locate|arm64/.test(stderr)) {
-    hints.push("the arm64 architecture may be unknown to apt: as root, dpkg --add-architecture arm64 && apt-get update (scripts/install-host-deps.sh does this)");
+    hints.push(
+      "the arm64 architecture may be unknown to apt: as root, dpkg --add-architecture arm64 && apt-get update (scripts/install-host-deps.sh does this)",
+    );
   }
   return new InfraError(`${what} failed`, hints);
 }

@@ -44,7 +44,12 @@ export async function buildRootfs(input: RootfsInput, deps: Deps): Promise<Stage
 
   deps.progress("guest packages");
   const debs = await resolveDebs(guestPackages, exec, deps.signal);
-  const base = await baseArchive(genInitCpio, await unpackDebs(debs, exec, deps.signal), debs.map((d) => d.file), exec);
+  const base = await baseArchive(
+    genInitCpio,
+    await unpackDebs(debs, exec, deps.signal),
+    debs.map((d) => d.file),
+    exec,
+  );
 
   deps.progress("guest tests");
   const compiled = await compileSuites(input.suites, { ...input, exec, signal: deps.signal, logFile: input.logFile });
@@ -99,9 +104,11 @@ async function baseArchive(genInitCpio: string, unpacked: string, debFiles: stri
   const path = join(cacheDir("rootfs"), `base-${key}.cpio`);
   if (existsSync(path)) return { path, cached: true };
   const entries: CpioEntry[] = [
-    ...["/bin", "/sbin", "/usr", "/usr/bin", "/usr/sbin", "/proc", "/sys", "/dev", "/tmp", "/run", "/var", "/etc", "/opt"].map(
-      (name): CpioEntry => ({ type: "dir", name, mode: name === "/tmp" ? 0o1777 : 0o755 }),
-    ),
+    ...["/bin", "/sbin", "/usr", "/usr/bin", "/usr/sbin", "/proc", "/sys", "/dev", "/tmp", "/run", "/var", "/etc", "/opt"].map((name): CpioEntry => ({
+      type: "dir",
+      name,
+      mode: name === "/tmp" ? 0o1777 : 0o755,
+    })),
     // the kernel opens /dev/console for init before anything is mounted
     { type: "nod", name: "/dev/console", mode: 0o600, dev: "c", major: 5, minor: 1 },
     ...entriesFromDir(unpacked, "", keepInGuest),

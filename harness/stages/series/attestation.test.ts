@@ -56,7 +56,9 @@ describe("DKIM", () => {
     const clock = vi.spyOn(Date, "now").mockImplementation(() => (now += 1000)); // every read of the clock 1 s later
     try {
       const r = await sign(patch);
-      expect(await verifyAttestations(r.signatures.replace(/\r\n/g, "\n") + patch, { dnsResolver: resolver })).toMatchObject([{ kind: "dkim", status: "pass" }]);
+      expect(await verifyAttestations(r.signatures.replace(/\r\n/g, "\n") + patch, { dnsResolver: resolver })).toMatchObject([
+        { kind: "dkim", status: "pass" },
+      ]);
     } finally {
       clock.mockRestore();
     }
@@ -73,7 +75,12 @@ describe("DKIM", () => {
     const changed = signed.replace("return n > 0 ? n : 1;", "return n > 0 ? n : 2;");
     expect(changed).not.toBe(signed);
     expect(await verifyAttestations(changed, { dnsResolver: resolver })).toEqual([
-      { kind: "dkim", status: "fail", identity: "example.org", detail: "DKIM d=example.org s=fixture: the body changed after signing (body hash does not match)" },
+      {
+        kind: "dkim",
+        status: "fail",
+        identity: "example.org",
+        detail: "DKIM d=example.org s=fixture: the body changed after signing (body hash does not match)",
+      },
     ]);
   });
 
@@ -85,7 +92,12 @@ describe("DKIM", () => {
   it("no key in DNS, a lookup that fails, or offline: unverifiable, saying why", async () => {
     const nowhere = signed.replace("d=example.org", "d=example.net");
     expect(await verifyAttestations(nowhere, { dnsResolver: resolver })).toEqual([
-      { kind: "dkim", status: "unverifiable", identity: "example.net", detail: "DKIM d=example.net s=fixture: no key at fixture._domainkey.example.net (removed or rotated since the mail was sent?)" },
+      {
+        kind: "dkim",
+        status: "unverifiable",
+        identity: "example.net",
+        detail: "DKIM d=example.net s=fixture: no key at fixture._domainkey.example.net (removed or rotated since the mail was sent?)",
+      },
     ]);
     const timingOut: TxtResolver = async () => {
       throw Object.assign(new Error("queryTxt ETIMEOUT"), { code: "ETIMEOUT" });
@@ -147,14 +159,23 @@ describe("patatt", () => {
     const changed = mail.replace('pr_info("demo: goodbye\\n");', 'pr_info("demo: farewell\\n");');
     expect(changed).not.toBe(mail);
     expect(await verifyAttestations(changed, { keyring })).toEqual([
-      { kind: "patatt", status: "fail", identity: "dev@example.org", detail: "patatt i=dev@example.org: the body changed after signing (body hash does not match)" },
+      {
+        kind: "patatt",
+        status: "fail",
+        identity: "dev@example.org",
+        detail: "patatt i=dev@example.org: the body changed after signing (body hash does not match)",
+      },
     ]);
   });
 
   it("a changed subject fails the signature itself", async () => {
     const retitled = (m: string) => m.replace("Subject: [PATCH] demo: say goodbye", "Subject: [PATCH] demo: say hello");
-    expect(await verifyAttestations(retitled(ed25519Mail!), { keyring })).toMatchObject([{ status: "fail", detail: "patatt i=dev@example.org (ed25519): the signed headers changed after signing" }]);
-    expect(await verifyAttestations(retitled(opensshMail!), { keyring })).toMatchObject([{ status: "fail", detail: expect.stringMatching(/^patatt i=dev@example.org \(openssh\): bad signature/) }]);
+    expect(await verifyAttestations(retitled(ed25519Mail!), { keyring })).toMatchObject([
+      { status: "fail", detail: "patatt i=dev@example.org (ed25519): the signed headers changed after signing" },
+    ]);
+    expect(await verifyAttestations(retitled(opensshMail!), { keyring })).toMatchObject([
+      { status: "fail", detail: expect.stringMatching(/^patatt i=dev@example.org \(openssh\): bad signature/) },
+    ]);
     if (hasGpg) expect(await verifyAttestations(retitled(openpgpMail!), { keyring })).toMatchObject([{ status: "fail" }]);
   });
 

@@ -81,8 +81,14 @@ async function verifyDkim(raw: string, options: AttestationOptions): Promise<Att
         return { ...base, status: "fail", detail: `${where}: ${comment || "bad signature"}` };
     }
     // mailauth reports a changed body as "neutral"; for a patch it is the failure that matters most.
-    if (comment === "body hash did not verify") return { ...base, status: "fail", detail: `${where}: the body changed after signing (body hash does not match)` };
-    if (comment === "no key") return { ...base, status: "unverifiable", detail: `${where}: no key at ${r.selector}._domainkey.${r.signingDomain} (removed or rotated since the mail was sent?)` };
+    if (comment === "body hash did not verify")
+      return { ...base, status: "fail", detail: `${where}: the body changed after signing (body hash does not match)` };
+    if (comment === "no key")
+      return {
+        ...base,
+        status: "unverifiable",
+        detail: `${where}: no key at ${r.selector}._domainkey.${r.signingDomain} (removed or rotated since the mail was sent?)`,
+      };
     if (/EOFFLINE/.test(comment)) return { ...base, status: "unverifiable", detail: `${where}: offline, the key was not looked up` };
     if (r.status.result === "temperror") return { ...base, status: "unverifiable", detail: `${where}: key lookup failed (${comment})` };
     return { ...base, status: "unverifiable", detail: `${where}: ${r.status.result}${comment ? ` (${comment})` : ""}` };
@@ -118,12 +124,17 @@ function headerItems(raw: string): HeaderItem[] | undefined {
 /** DKIM "relaxed" header value, patatt's flavour (which also decodes q-encoded words first). */
 function canonicalHeaderValue(value: string): string {
   const decoded = value.includes("?q?") ? decodeHeaderWords(value) : value;
-  return `${decoded.replace(/[\r\n]/g, "").replace(/[ \t\n\r\f\v]+/g, " ").trim()}\r\n`;
+  return `${decoded
+    .replace(/[\r\n]/g, "")
+    .replace(/[ \t\n\r\f\v]+/g, " ")
+    .trim()}\r\n`;
 }
 
 function parseTags(value: string): Map<string, string> {
   const tags = new Map<string, string>();
-  for (const chunk of canonicalHeaderValue(value).replace(/[ \t\n\r\f\v]/g, "").split(";")) {
+  for (const chunk of canonicalHeaderValue(value)
+    .replace(/[ \t\n\r\f\v]/g, "")
+    .split(";")) {
     const eq = chunk.indexOf("=");
     if (eq >= 0) tags.set(chunk.slice(0, eq), chunk.slice(eq + 1));
   }
@@ -140,7 +151,7 @@ function quotePlus(s: string): string {
 async function verifyPatatt(raw: string, headers: HeaderItem[], value: string, options: AttestationOptions): Promise<Attestation> {
   const tags = parseTags(value);
   const from = headers.find((h) => h.name.toLowerCase() === "from")?.value ?? "";
-  const identity = tags.get("i") ?? (/<([^<>\s]+)>/.exec(from)?.[1] ?? from.trim());
+  const identity = tags.get("i") ?? /<([^<>\s]+)>/.exec(from)?.[1] ?? from.trim();
   const algorithm = tags.get("a") ?? "";
   const selector = tags.get("s") ?? "default";
   const seen = `patatt signature present (i=${identity}, a=${algorithm || "?"}, s=${selector}`;
@@ -174,12 +185,18 @@ async function verifyPatatt(raw: string, headers: HeaderItem[], value: string, o
   let checked: true | string;
   try {
     checked =
-      keyType === "ed25519" ? checkEd25519(signature, key, digest) : keyType === "openssh" ? await checkOpenssh(signature, key, digest, exec) : await checkOpenpgp(signature, key, digest, exec);
+      keyType === "ed25519"
+        ? checkEd25519(signature, key, digest)
+        : keyType === "openssh"
+          ? await checkOpenssh(signature, key, digest, exec)
+          : await checkOpenpgp(signature, key, digest, exec);
   } catch (error) {
     if (error instanceof ToolMissingError) return result("unverifiable", `${seen}, not verified: ${error.message})`);
     throw error;
   }
-  return checked === true ? result("pass", `patatt i=${identity} (${keyType}): signature verified with ${keyFile}`) : result("fail", `patatt i=${identity} (${keyType}): ${checked}`);
+  return checked === true
+    ? result("pass", `patatt i=${identity} (${keyType}): signature verified with ${keyFile}`)
+    : result("fail", `patatt i=${identity} (${keyType}): ${checked}`);
 }
 
 /** Body and From/Subject as `git mailinfo` gives them, as patatt's git_canonicalize() does. */

@@ -40,7 +40,12 @@ export async function checkBase(stated: string, tree: BaseTree, deps: Deps): Pro
     const [, pkg, version] = debian;
     if (!tree.debian) return { matches: false, stated: s, actual: tree.description, how: "Debian source package" };
     const matches = tree.debian.package === pkg && (version === undefined || tree.debian.version === version);
-    return { matches, stated: s, actual: `debian ${tree.debian.package}${version === undefined ? "" : ` ${tree.debian.version}`}`, how: "Debian source package" };
+    return {
+      matches,
+      stated: s,
+      actual: `debian ${tree.debian.package}${version === undefined ? "" : ` ${tree.debian.version}`}`,
+      how: "Debian source package",
+    };
   }
   const resolved = await git(deps.exec, tree.path, ["rev-parse", "-q", "--verify", `${s}^{commit}`], { allowFailure: true, signal: deps.signal });
   if (resolved.exitCode === 0) {
@@ -51,7 +56,12 @@ export async function checkBase(stated: string, tree: BaseTree, deps: Deps): Pro
   const version = versionOfTag(s);
   if (version && tree.kernelVersion) {
     // A tag the tree does not carry (Debian source, a shallow fetch of a branch): compare the Makefile.
-    return { matches: version === tree.kernelVersion, stated: `${s} (Makefile ${version})`, actual: `Makefile ${tree.kernelVersion} (${tree.description})`, how: "Makefile version" };
+    return {
+      matches: version === tree.kernelVersion,
+      stated: `${s} (Makefile ${version})`,
+      actual: `Makefile ${tree.kernelVersion} (${tree.description})`,
+      how: "Makefile version",
+    };
   }
   return { matches: false, stated: s, actual: await describeCommit(tree, deps), how: `${s} is not a commit of this tree` };
 }

@@ -49,12 +49,19 @@ export function normaliseMessageId(input: string): string {
       throw new UsageError(`"${input}" is not a URL nor a message-id`);
     }
     // Archive URLs put the message-id in one path segment; it is the one with an '@' in it.
-    const segment = url.pathname.split("/").map(safeDecode).find((s) => s.includes("@"));
+    const segment = url.pathname
+      .split("/")
+      .map(safeDecode)
+      .find((s) => s.includes("@"));
     if (!segment) throw new UsageError(`no message-id in ${input}`, ["expected a URL like https://lore.kernel.org/all/<message-id>/"]);
     id = segment;
   }
-  id = id.replace(/^(mid|id):/i, "").replace(/^<(.*)>$/, "$1").trim();
-  if (id === "" || /[\s<>]/.test(id)) throw new UsageError(`"${input}" is not a message-id`, ["a message-id looks like 20180511190641.23008-1-jean-philippe.brucker@arm.com"]);
+  id = id
+    .replace(/^(mid|id):/i, "")
+    .replace(/^<(.*)>$/, "$1")
+    .trim();
+  if (id === "" || /[\s<>]/.test(id))
+    throw new UsageError(`"${input}" is not a message-id`, ["a message-id looks like 20180511190641.23008-1-jean-philippe.brucker@arm.com"]);
   return id;
 }
 
@@ -103,7 +110,10 @@ async function download(url: string, id: string, options: LoreFetchOptions): Pro
     throw new InfraError(`could not fetch lore thread <${id}>: ${why}`, [`GET ${url}`, "check the network, or run with --offline once the thread is cached"]);
   }
   if (response.status === 404) {
-    throw new UsageError(`lore has no thread with message-id <${id}>`, [`GET ${url} answered 404 Not Found`, "check the message-id; any message of the thread will do"]);
+    throw new UsageError(`lore has no thread with message-id <${id}>`, [
+      `GET ${url} answered 404 Not Found`,
+      "check the message-id; any message of the thread will do",
+    ]);
   }
   if (!response.ok) throw new InfraError(`could not fetch lore thread <${id}>: HTTP ${response.status} ${response.statusText}`, [`GET ${url}`]);
 

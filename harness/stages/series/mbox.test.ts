@@ -153,7 +153,10 @@ describe("pickSeries", () => {
     expect(byVersion.cover?.messageId).toBe(v1Cover);
     expect(byVersion.patches.map((m) => m.messageId)).toEqual([2, 3, 4].map((i) => `20260302100000.1000-${i}-dev@example.org`));
     expect(pickSeries(thread(), { coverMessageId: v1Cover }).version).toBe(1);
-    expectUsageError(() => pickSeries(thread(), { coverMessageId: "rita-1@example.net" }), "message <rita-1@example.net> is not a patch or cover letter of this thread");
+    expectUsageError(
+      () => pickSeries(thread(), { coverMessageId: "rita-1@example.net" }),
+      "message <rita-1@example.net> is not a patch or cover letter of this thread",
+    );
   });
 
   it("refuses a version that is not in the thread", () => {

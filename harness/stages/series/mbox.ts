@@ -120,7 +120,10 @@ export function parsePatchSubject(subject: string): PatchSubject | undefined {
   if (replyPrefix.test(subject)) return undefined;
   const m = /^\s*((?:\[[^\]]*\]\s*)+)(.*)$/.exec(subject);
   if (!m) return undefined;
-  const words = m[1]!.replace(/[[\]]/g, " ").split(/[\s,]+/).filter(Boolean);
+  const words = m[1]!
+    .replace(/[[\]]/g, " ")
+    .split(/[\s,]+/)
+    .filter(Boolean);
   if (!words.some((w) => /^(PATCH|RFC)(v\d+)?$/i.test(w))) return undefined;
   const prefixes: string[] = [];
   let version = 1;

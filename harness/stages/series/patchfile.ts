@@ -12,7 +12,10 @@ export interface Hunk {
 export function patchSubject(text: string): string {
   const m = /^Subject: (.*(?:\n[ \t].*)*)/m.exec(text);
   if (!m) return "(no subject)";
-  return m[1]!.replace(/\n[ \t]+/g, " ").replace(/^\[[^\]]*PATCH[^\]]*\]\s*/i, "").trim();
+  return m[1]!
+    .replace(/\n[ \t]+/g, " ")
+    .replace(/^\[[^\]]*PATCH[^\]]*\]\s*/i, "")
+    .trim();
 }
 
 /** Hunks of each file a patch touches, keyed by the new path (b/...). */
@@ -58,8 +61,19 @@ export function parseApplyFailure(output: string, patchText: string): ApplyFailu
   const missing = /error: (.+): (does not exist in index|No such file or directory|already exists in (?:index|working directory))/.exec(output);
   const file = failedAt?.[1] ?? conflict?.[1] ?? missing?.[1];
   const line = failedAt ? Number(failedAt[2]) : undefined;
-  const hunk = file && line !== undefined ? patchHunks(patchText).get(file)?.find((h) => h.oldStart === line) : undefined;
-  const message = missing ? `${missing[1]}: ${missing[2]}` : conflict ? `merge conflict in ${conflict[1]}` : failedAt ? `does not apply to ${file}` : "does not apply";
+  const hunk =
+    file && line !== undefined
+      ? patchHunks(patchText)
+          .get(file)
+          ?.find((h) => h.oldStart === line)
+      : undefined;
+  const message = missing
+    ? `${missing[1]}: ${missing[2]}`
+    : conflict
+      ? `merge conflict in ${conflict[1]}`
+      : failedAt
+        ? `does not apply to ${file}`
+        : "does not apply";
   return { file, line, hunk, conflict: Boolean(conflict), message };
 }
 
@@ -72,7 +86,10 @@ export function describeApplyFailure(f: ApplyFailure): string {
 /** git's advice after a failed `git am` (continue, skip, abort): the harness already aborted. */
 export function withoutGitAdvice(lines: string[]): string[] {
   return lines.filter(
-    (l) => !/^hint: |^When you have resolved this problem|^If you prefer to skip this patch|^To restore the original branch|git am --(continue|skip|abort)|^Use 'git am --show-current-patch/.test(l),
+    (l) =>
+      !/^hint: |^When you have resolved this problem|^If you prefer to skip this patch|^To restore the original branch|git am --(continue|skip|abort)|^Use 'git am --show-current-patch/.test(
+        l,
+      ),
   );
 }
 

@@ -42,8 +42,7 @@ export interface AppliedSeries {
 
 export async function applySeries(input: SeriesInput, deps: Deps): Promise<StageResult<AppliedSeries>> {
   const started = performance.now();
-  const run = (args: string[], allowFailure = false) =>
-    git(deps.exec, input.treeDir, args, { signal: deps.signal, logFile: input.logFile, allowFailure });
+  const run = (args: string[], allowFailure = false) => git(deps.exec, input.treeDir, args, { signal: deps.signal, logFile: input.logFile, allowFailure });
   const texts = input.patches.map((p) => readFileSync(p.file, "utf8"));
   const before = await treeState(deps.exec, input.treeDir, deps.signal);
 

@@ -71,7 +71,11 @@ export async function materializeSeries(spec: SeriesSpec, options: SourceOptions
       described = `lore ${thread.messageId}${thread.fromCache ? " (cached)" : ""}`;
     }
     const picked = pickSeries(messages, { version: src.version });
-    result = { ...common, ...(await fromMails(spec.name, picked, where, options.offline, deps)), source: `${described} v${picked.version} (${picked.total} patches)` };
+    result = {
+      ...common,
+      ...(await fromMails(spec.name, picked, where, options.offline, deps)),
+      source: `${described} v${picked.version} (${picked.total} patches)`,
+    };
   }
   const count = spec.manifest.count;
   if (count !== undefined && result.patches.length !== count) {
@@ -92,7 +96,9 @@ async function fromMails(
   const dir = await fillDirOnce(join(cacheDir("series"), `mail-${sha256(JSON.stringify(texts)).slice(0, 20)}`), (tmp) => {
     texts.forEach((t, i) => writeFileSync(join(tmp, patchFileName(i, picked.patches[i]!.subject)), t));
   });
-  const files = readdirSync(dir).filter((f) => f.endsWith(".patch")).sort();
+  const files = readdirSync(dir)
+    .filter((f) => f.endsWith(".patch"))
+    .sort();
   const patches: SeriesPatch[] = [];
   for (const [i, message] of picked.patches.entries()) {
     deps.progress(`checking signatures of ${i + 1}/${picked.total}`);
@@ -126,7 +132,9 @@ async function fromGitRange(name: string, repo: string, range: string, deps: Dep
     deps.progress(`git format-patch ${range}`);
     await git(deps.exec, repo, ["format-patch", "-q", "--no-merges", "-o", tmp, `${base}..${tip}`], { signal: deps.signal });
   });
-  const files = readdirSync(dir).filter((f) => f.endsWith(".patch")).sort();
+  const files = readdirSync(dir)
+    .filter((f) => f.endsWith(".patch"))
+    .sort();
   if (files.length !== commits.length) throw new UsageError(`git range ${range}: format-patch wrote ${files.length} patches for ${commits.length} commits`);
   const patches = files.map((f, i): SeriesPatch => {
     const file = join(dir, f);
@@ -137,7 +145,11 @@ async function fromGitRange(name: string, repo: string, range: string, deps: Dep
 }
 
 function patchFileName(i: number, subject: string): string {
-  const title = subject.replace(/^\[[^\]]*\]\s*/, "").replace(/[^A-Za-z0-9]+/g, "-").replace(/^-|-$/g, "").slice(0, 52);
+  const title = subject
+    .replace(/^\[[^\]]*\]\s*/, "")
+    .replace(/[^A-Za-z0-9]+/g, "-")
+    .replace(/^-|-$/g, "")
+    .slice(0, 52);
   return `${String(i + 1).padStart(4, "0")}-${title || "patch"}.patch`;
 }
 

@@ -36,8 +36,7 @@ const MARKER = "wdh-tree.json";
 
 export async function prepareTree(spec: TreeSpec, deps: Deps): Promise<StageResult<KernelTree>> {
   const started = performance.now();
-  const tree =
-    spec.kind === "debian" ? await debianTree(spec, deps) : spec.kind === "git" ? await fetchedTree(spec, deps) : await localTree(spec.path, deps);
+  const tree = spec.kind === "debian" ? await debianTree(spec, deps) : spec.kind === "git" ? await fetchedTree(spec, deps) : await localTree(spec.path, deps);
   return passed("tree", started, { fetchArgv: [], ...tree, source: spec }, { reason: tree.description });
 }
 
@@ -73,16 +72,20 @@ async function debianTree(spec: Extract<TreeSpec, { kind: "debian" }>, deps: Dep
   const markerPath = join(dir, ".git", MARKER);
   let fetchArgv: string[][] = [];
   if (!existsSync(markerPath)) {
-    await withLock(`${dir}.lock`, async () => {
-      if (existsSync(markerPath)) return;
-      if (spec.fetch) {
-        const fetched = await downloadDebianSource(pkg, spec.fetch, deps);
-        fetchArgv = fetched.fetchArgv;
-        await extractDebianSource(pkg, version, fetched.tarball, dir, deps, { fetchArgv, cleanup: fetched.cleanup });
-      } else {
-        await extractDebianSource(pkg, version, `/usr/src/${pkg}.tar.xz`, dir, deps);
-      }
-    }, { signal: deps.signal, onWait: () => deps.progress(`waiting for another run extracting ${pkg}`) });
+    await withLock(
+      `${dir}.lock`,
+      async () => {
+        if (existsSync(markerPath)) return;
+        if (spec.fetch) {
+          const fetched = await downloadDebianSource(pkg, spec.fetch, deps);
+          fetchArgv = fetched.fetchArgv;
+          await extractDebianSource(pkg, version, fetched.tarball, dir, deps, { fetchArgv, cleanup: fetched.cleanup });
+        } else {
+          await extractDebianSource(pkg, version, `/usr/src/${pkg}.tar.xz`, dir, deps);
+        }
+      },
+      { signal: deps.signal, onWait: () => deps.progress(`waiting for another run extracting ${pkg}`) },
+    );
   }
   const marker = JSON.parse(readFileSync(markerPath, "utf8")) as { baseCommit: string; fetchArgv?: string[][] };
   return {
@@ -120,7 +123,9 @@ async function downloadDebianSource(pkg: string, fetch: DebianFetch, deps: Deps)
     throw new InfraError(`apt-get download ${pkg}=${fetch.version} failed`, text.trim().split("\n").slice(-5));
   }
   // The file name apt gives it: the version without its epoch, and ':' written as %3a.
-  const deb = readdirSync(debDir).find((f) => f.startsWith(`${pkg}_`) && f.endsWith(".deb") && decodeURIComponent(f.split("_")[1]!) === fetch.version.replace(/^\d+:/, ""));
+  const deb = readdirSync(debDir).find(
+    (f) => f.startsWith(`${pkg}_`) && f.endsWith(".deb") && decodeURIComponent(f.split("_")[1]!) === fetch.version.replace(/^\d+:/, ""),
+  );
   if (!deb) throw new InfraError(`apt-get download ${pkg}=${fetch.version} left no ${pkg}_*.deb in ${debDir}`);
   const unpacked = mkdtempSync(join(tmpdir(), "wdh-linux-source-"));
   const cleanup = () => rmSync(unpacked, { recursive: true, force: true });
@@ -138,13 +143,17 @@ async function downloadDebianSource(pkg: string, fetch: DebianFetch, deps: Deps)
     throw new InfraError(`${deb} has no usr/src/${pkg}.tar.xz`);
   }
   // For reproduce.sh, relative to a folder of one's own: the .deb, then its tarball into linux/.
-  const fetchArgv = [update, download, ["dpkg-deb", "-x", deb, "deb-root"], ["tar", "-xf", `deb-root/usr/src/${pkg}.tar.xz`, "-C", "linux", "--strip-components=1"]];
+  const fetchArgv = [
+    update,
+    download,
+    ["dpkg-deb", "-x", deb, "deb-root"],
+    ["tar", "-xf", `deb-root/usr/src/${pkg}.tar.xz`, "-C", "linux", "--strip-components=1"],
+  ];
   return { tarball, fetchArgv, cleanup };
 }
 
 async function installedVersion(pkg: string, deps: Deps): Promise<string> {
-  const query = () =>
-    deps.exec("dpkg-query", ["-W", "-f", "${Status} ${Version}", pkg], { allowFailure: true, signal: deps.signal });
+  const query = () => deps.exec("dpkg-query", ["-W", "-f", "${Status} ${Version}", pkg], { allowFailure: true, signal: deps.signal });
   let r = await query();
   if (r.exitCode !== 0 || !r.stdout.startsWith("install ok installed")) {
     const apt = ["apt-get", "install", "-y", "--no-install-recommends", pkg];
@@ -199,25 +208,29 @@ export function makefileVersion(dir: string): string {
 async function fetchedTree(spec: Extract<TreeSpec, { kind: "git" }>, deps: Deps): Promise<Found> {
   const dir = join(cacheDir("trees"), pathSafe(`git-${spec.url.replace(/^.*\/\//, "").replace(/\.git$/, "")}-${spec.ref}-${shortHash(spec.url)}`));
   const markerPath = join(dir, ".git", MARKER);
-  await withLock(`${dir}.lock`, async () => {
-    const cached = existsSync(markerPath);
-    const isCommitId = /^[0-9a-f]{40}$/.test(spec.ref);
-    if (cached && (isCommitId || (JSON.parse(readFileSync(markerPath, "utf8")) as { refKind?: string }).refKind === "tag")) return;
-    if (!cached) {
-      rmSync(dir, { recursive: true, force: true });
-      mkdirSync(dir, { recursive: true });
-      await initManagedRepo(deps.exec, dir, "wdh-base", deps.signal);
-    }
-    deps.progress(`fetching ${spec.ref} from ${spec.url}${spec.depth ? ` (depth ${spec.depth})` : ""}`);
-    const { refspec, refKind } = isCommitId ? { refspec: spec.ref, refKind: "commit" } : await remoteRef(spec.url, spec.ref, dir, deps, cached);
-    if (!refspec) return; // offline with a cached branch: keep what we have
-    const depth = spec.depth > 0 ? [`--depth=${spec.depth}`] : [];
-    const fetched = await git(deps.exec, dir, ["fetch", "-q", "--no-tags", ...depth, spec.url, refspec], { signal: deps.signal, allowFailure: cached });
-    if (fetched.exitCode !== 0) return deps.progress(`could not fetch ${spec.ref}; using the cached copy`);
-    const commit = await gitOut(deps.exec, dir, ["rev-parse", "FETCH_HEAD^{commit}"]);
-    await git(deps.exec, dir, ["checkout", "-q", "-f", "--detach", commit], { signal: deps.signal });
-    writeFileSync(markerPath, JSON.stringify({ url: spec.url, ref: spec.ref, refKind, baseCommit: commit, fetchedAt: new Date().toISOString() }, null, 2));
-  }, { signal: deps.signal, onWait: () => deps.progress(`waiting for another run fetching ${spec.url}`) });
+  await withLock(
+    `${dir}.lock`,
+    async () => {
+      const cached = existsSync(markerPath);
+      const isCommitId = /^[0-9a-f]{40}$/.test(spec.ref);
+      if (cached && (isCommitId || (JSON.parse(readFileSync(markerPath, "utf8")) as { refKind?: string }).refKind === "tag")) return;
+      if (!cached) {
+        rmSync(dir, { recursive: true, force: true });
+        mkdirSync(dir, { recursive: true });
+        await initManagedRepo(deps.exec, dir, "wdh-base", deps.signal);
+      }
+      deps.progress(`fetching ${spec.ref} from ${spec.url}${spec.depth ? ` (depth ${spec.depth})` : ""}`);
+      const { refspec, refKind } = isCommitId ? { refspec: spec.ref, refKind: "commit" } : await remoteRef(spec.url, spec.ref, dir, deps, cached);
+      if (!refspec) return; // offline with a cached branch: keep what we have
+      const depth = spec.depth > 0 ? [`--depth=${spec.depth}`] : [];
+      const fetched = await git(deps.exec, dir, ["fetch", "-q", "--no-tags", ...depth, spec.url, refspec], { signal: deps.signal, allowFailure: cached });
+      if (fetched.exitCode !== 0) return deps.progress(`could not fetch ${spec.ref}; using the cached copy`);
+      const commit = await gitOut(deps.exec, dir, ["rev-parse", "FETCH_HEAD^{commit}"]);
+      await git(deps.exec, dir, ["checkout", "-q", "-f", "--detach", commit], { signal: deps.signal });
+      writeFileSync(markerPath, JSON.stringify({ url: spec.url, ref: spec.ref, refKind, baseCommit: commit, fetchedAt: new Date().toISOString() }, null, 2));
+    },
+    { signal: deps.signal, onWait: () => deps.progress(`waiting for another run fetching ${spec.url}`) },
+  );
   const marker = JSON.parse(readFileSync(markerPath, "utf8")) as { baseCommit: string; refKind: string; fetchedAt: string };
   return {
     path: dir,
@@ -236,7 +249,10 @@ async function remoteRef(url: string, ref: string, dir: string, deps: Deps, cach
     if (cached) return { refKind: "branch" };
     throw new InfraError(`cannot reach ${url}`, ls.stderr.trim().split("\n").slice(-3));
   }
-  const names = ls.stdout.split("\n").map((l) => l.split("\t")[1]).filter((n): n is string => Boolean(n));
+  const names = ls.stdout
+    .split("\n")
+    .map((l) => l.split("\t")[1])
+    .filter((n): n is string => Boolean(n));
   const tag = names.find((n) => n === `refs/tags/${ref}` || (ref.startsWith("refs/tags/") && n === ref));
   if (tag) return { refspec: `+${tag}:${tag}`, refKind: "tag" };
   const head = names.find((n) => n === `refs/heads/${ref}` || n === ref);

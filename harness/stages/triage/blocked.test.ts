@@ -23,7 +23,10 @@ const dump = [
 describe("tasks blocked in the kernel after a test's timeout", () => {
   it("reads each task in D state with its frames", () => {
     const tasks = parseBlockedTasks(dump);
-    expect(tasks.map((t) => [t.pid, t.comm, t.frames.length])).toEqual([[231, "bench", 8], [240, "sh", 4]]);
+    expect(tasks.map((t) => [t.pid, t.comm, t.frames.length])).toEqual([
+      [231, "bench", 8],
+      [240, "sh", 4],
+    ]);
   });
   it("names where each waits, past the scheduler, completion and lock frames", () => {
     expect(blockedSummary(parseBlockedTasks(dump))).toEqual([

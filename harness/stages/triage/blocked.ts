@@ -21,7 +21,8 @@ export interface BlockedTask {
 const HEADER = /^== (\d+) (\S+)/;
 const FRAME = /^\[<[0-9a-f]+>\] (\S+)/;
 /** Frames that say how a task waits, not where: the scheduler, completions, locks, sleeping. */
-const WAITING = /^(__switch_to|__schedule|schedule\w*|io_schedule\w*|\w*wait_for_\w+|\w*mutex_lock\w*|\w*rwsem\w*|\w*down_\w+|msleep\w*|usleep\w*|\w*sleep_on\w*|__wait\w*|rt_mutex\w*)(\.[\w.]+)?(\+|$)/;
+const WAITING =
+  /^(__switch_to|__schedule|schedule\w*|io_schedule\w*|\w*wait_for_\w+|\w*mutex_lock\w*|\w*rwsem\w*|\w*down_\w+|msleep\w*|usleep\w*|\w*sleep_on\w*|__wait\w*|rt_mutex\w*)(\.[\w.]+)?(\+|$)/;
 
 export function parseBlockedTasks(text: string): BlockedTask[] {
   const tasks: BlockedTask[] = [];

@@ -8,12 +8,7 @@ import type { Exec } from "../../lib/exec.ts";
  * The report lines with source locations, or undefined when the script is missing, fails, or
  * decodes nothing (a vmlinux without debug info leaves every frame as it was).
  */
-export async function decodeStack(
-  lines: string[],
-  vmlinux: string,
-  treeDir: string,
-  exec: Exec,
-): Promise<string[] | undefined> {
+export async function decodeStack(lines: string[], vmlinux: string, treeDir: string, exec: Exec): Promise<string[] | undefined> {
   const script = join(treeDir, "scripts", "decode_stacktrace.sh");
   if (lines.length === 0 || !existsSync(script) || !existsSync(vmlinux)) return undefined;
   const input = lines.map((l) => l.replaceAll("\r", ""));

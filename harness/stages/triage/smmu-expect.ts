@@ -103,7 +103,10 @@ export function smmuReport(events: readonly AttributedSmmuEvent[], suppressed: r
  */
 export function smmuSummaryLine(r: SmmuReport): string | undefined {
   if (r.events === 0 && r.suppressed.length === 0) return undefined;
-  const counts = (m: Record<string, number>) => Object.entries(m).map(([t, n]) => `${t}(${n})`).join(", ");
+  const counts = (m: Record<string, number>) =>
+    Object.entries(m)
+      .map(([t, n]) => `${t}(${n})`)
+      .join(", ");
   const parts = [`SMMU events: ${r.events}`];
   if (Object.keys(r.attributed).length > 0) parts[0] += `, attributed to tests ${counts(r.attributed)}`;
   if (r.unexpected.length > 0) {
@@ -114,7 +117,9 @@ export function smmuSummaryLine(r: SmmuReport): string | undefined {
   const dropped = r.suppressed.reduce((n, s) => n + s.count, 0);
   if (dropped > 0) parts.push(`${dropped} more not printed (rate limit, console line ${r.suppressed.map((s) => s.line).join(", ")})`);
   if (r.burstExhaustedAt.length > 0) {
-    parts.push(`events may have been suppressed: ${SMMU_PRINT_BURST} printed within ${SMMU_PRINT_INTERVAL_S} s at ${r.burstExhaustedAt.map((t) => `${t.toFixed(1)} s`).join(", ")}`);
+    parts.push(
+      `events may have been suppressed: ${SMMU_PRINT_BURST} printed within ${SMMU_PRINT_INTERVAL_S} s at ${r.burstExhaustedAt.map((t) => `${t.toFixed(1)} s`).join(", ")}`,
+    );
   }
   return parts.join("; ");
 }

@@ -51,7 +51,9 @@ describe("Linux 6.12: the raw event record", () => {
 
   it("the rate limit's count of events it did not print", () => {
     const suppressed = triageLog(fixture("run-smmu-events-6.12.log")).filter((f) => f.kind === "smmu-suppressed");
-    expect(suppressed.map((f) => [f.lineIndex + 1, f.severity, f.title])).toEqual([[261, "info", "21 SMMU events not printed (rate limit, arm_smmu_evtq_thread)"]]);
+    expect(suppressed.map((f) => [f.lineIndex + 1, f.severity, f.title])).toEqual([
+      [261, "info", "21 SMMU events not printed (rate limit, arm_smmu_evtq_thread)"],
+    ]);
   });
 });
 
@@ -118,7 +120,10 @@ describe("rate limiting: 10 events per 5 s", () => {
         const test = where.startsWith("in ") ? where.slice(3) : undefined;
         return testSmmuEvents(test ?? "-", test ? ["smmu-event"] : [], [f]).map((a) => (test ? a : { ...a, test: undefined, where }))[0]!;
       });
-    const report = smmuReport(attributed, all.filter((f) => f.kind === "smmu-suppressed"));
+    const report = smmuReport(
+      attributed,
+      all.filter((f) => f.kind === "smmu-suppressed"),
+    );
     // The window opened with the boot event: four printed before the storm, six in it, seven dropped.
     expect(report.suppressed).toEqual([{ count: 7, line: 92 }]);
     expect(report.burstExhaustedAt).toEqual([3.42]);

@@ -63,7 +63,8 @@ export const SMMU_PRINT_INTERVAL_S = 5;
 const DEVICE_LINE = /^arm-smmu-v3 (\S+): (.*)$/;
 const HEADER = /^event 0x([0-9a-f]{2}) received:?/;
 const WORD = /^\s*(0x[0-9a-f]{16})\s*$/;
-const DECODED = /^event: (\S+) client: (.+?) sid: (0x[0-9a-f]+|0) ssid: (0x[0-9a-f]+|0)(?: iova: (0x[0-9a-f]+|0) ipa: (0x[0-9a-f]+|0)| fetch_addr: (0x[0-9a-f]+|0))?\s*$/;
+const DECODED =
+  /^event: (\S+) client: (.+?) sid: (0x[0-9a-f]+|0) ssid: (0x[0-9a-f]+|0)(?: iova: (0x[0-9a-f]+|0) ipa: (0x[0-9a-f]+|0)| fetch_addr: (0x[0-9a-f]+|0))?\s*$/;
 const ACCESS = /^(priv|unpriv) (inst|data) (read|write) (s1|s2) "([^"]*)"(?: ttd_(?:read|write))?( stall)? stag: (0x[0-9a-f]+|0)\s*$/;
 /** 7.2 prints "(unassigned sid)" when no device owns the StreamID. */
 const NO_CLIENT = "(unassigned sid)";

@@ -255,9 +255,7 @@ export function isFailure(f: Finding): boolean {
 
 /** One line per finding, for the run report; console lines are numbered from 1. */
 export function summarize(findings: readonly Finding[]): string[] {
-  return findings.map(
-    (f) => `${f.kind}: ${f.title} (console line ${f.lineIndex + 1}${f.causedPanic ? ", caused the panic" : ""})`,
-  );
+  return findings.map((f) => `${f.kind}: ${f.title} (console line ${f.lineIndex + 1}${f.causedPanic ? ", caused the panic" : ""})`);
 }
 
 /**
@@ -270,7 +268,8 @@ export function crashSignature(f: Finding): Extract<Signature, { type: "crash" }
 }
 
 export function reportExcerpt(f: Finding, max = 30): string[] {
-  const keep = /^(Unable to handle|Internal error|kernel BUG|WARNING:|BUG:|Kernel panic|UBSAN:|watchdog:|rcu:|INFO: task|Modules linked in|CPU: |Workqueue:|pc : |lr : |Call [Tt]race:|\s*(\?\s+)?\S+\+0x[0-9a-f]+\/0x[0-9a-f]+)/;
+  const keep =
+    /^(Unable to handle|Internal error|kernel BUG|WARNING:|BUG:|Kernel panic|UBSAN:|watchdog:|rcu:|INFO: task|Modules linked in|CPU: |Workqueue:|pc : |lr : |Call [Tt]race:|\s*(\?\s+)?\S+\+0x[0-9a-f]+\/0x[0-9a-f]+)/;
   const excerpt = f.lines.filter((l) => keep.test(consoleMessage(l).text));
   const lines = excerpt.length > 0 ? excerpt : f.lines;
   return [...lines.slice(0, max), `(the whole report: console.log line ${f.lineIndex + 1})`];

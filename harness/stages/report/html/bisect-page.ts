@@ -100,7 +100,11 @@ export function goodToBad(steps: Step[]): Step[] {
   const bad = steps.filter((s) => s.verdict === "bad");
   const skip = steps.filter((s) => s.verdict === "skip");
   const byRole = (role: Step["role"]) => (s: Step) => (s.role === role ? -1 : 0);
-  return [...[...good].sort((a, b) => byRole("good-end")(a) - byRole("good-end")(b)), ...skip, ...[...bad].reverse().sort((a, b) => byRole("bad-end")(b) - byRole("bad-end")(a))];
+  return [
+    ...[...good].sort((a, b) => byRole("good-end")(a) - byRole("good-end")(b)),
+    ...skip,
+    ...[...bad].reverse().sort((a, b) => byRole("bad-end")(b) - byRole("bad-end")(a)),
+  ];
 }
 
 function stepCard(dir: string, s: Step, culprit: boolean): Html {

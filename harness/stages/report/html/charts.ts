@@ -33,7 +33,14 @@ function barChart(title: string, categories: string[], series: BarSeries[], unit
     legend: { top: 26, left: 8, itemWidth: 12, itemHeight: 10, textStyle: { fontSize: 11 } },
     grid: { left: 72, right: 16, top: 40 + 18 * Math.ceil(series.length / 4), bottom: 32 },
     xAxis: { type: "category", data: categories },
-    yAxis: { type: log ? "log" : "value", name: `${unit}${log ? " (log)" : ""}`, nameLocation: "middle", nameGap: 56, nameTextStyle: { fontSize: 11 }, axisLabel: { fontSize: 11 } },
+    yAxis: {
+      type: log ? "log" : "value",
+      name: `${unit}${log ? " (log)" : ""}`,
+      nameLocation: "middle",
+      nameGap: 56,
+      nameTextStyle: { fontSize: 11 },
+      axisLabel: { fontSize: 11 },
+    },
     series: series.map((s) => ({
       name: s.name,
       type: "bar",
@@ -66,7 +73,10 @@ export function benchCharts(bench: Bench): Chart[] {
       .filter((s) => s.values.some((v) => v !== null));
   const rps = seriesFor("req_per_s");
   if (rps.length > 0) charts.push(barChart("Requests per second, by size and path", sizes, rps, "req/s", spread(rps) > 30));
-  for (const [figure, name] of [["p50_us", "p50"], ["p99_us", "p99"]] as const) {
+  for (const [figure, name] of [
+    ["p50_us", "p50"],
+    ["p99_us", "p99"],
+  ] as const) {
     const latency = seriesFor(figure);
     if (latency.length > 0) charts.push(barChart(`Latency per request, ${name}, by size and path`, sizes, latency, "µs", spread(latency) > 30));
   }
@@ -77,7 +87,15 @@ export function benchCharts(bench: Bench): Chart[] {
       name,
       values: counts.map((n) => bench.procs.find((p) => p.procs === n && `${pathName(p.path)} ${p.size}` === name)?.value ?? null),
     }));
-    charts.push(barChart("Processes on one device: requests per second, all together", counts.map((n) => `${n} process${n > 1 ? "es" : ""}`), series, "req/s", false));
+    charts.push(
+      barChart(
+        "Processes on one device: requests per second, all together",
+        counts.map((n) => `${n} process${n > 1 ? "es" : ""}`),
+        series,
+        "req/s",
+        false,
+      ),
+    );
   }
   return charts;
 }

@@ -39,5 +39,8 @@ export function trusted(markup: string): Html {
 
 /** A relative link to a file beside the report: each path segment percent-encoded, never a scheme. */
 export function fileHref(relativePath: string): string {
-  return relativePath.split("/").map((s) => encodeURIComponent(s)).join("/");
+  return relativePath
+    .split("/")
+    .map((s) => encodeURIComponent(s))
+    .join("/");
 }

@@ -13,7 +13,13 @@ export const HOSTILE = {
 };
 
 export function hostileResults(): { results: RunResults; console: string[] } {
-  const consoleLines = ["[    0.000000] Booting Linux", ...Array.from({ length: 30 }, (_, i) => `[    0.${String(i).padStart(6, "0")}] filler ${i}`), HOSTILE.consoleLine, "[    1.000001] Call trace:", "[    1.000002]  <script>evil()</script>+0x0/0x4"];
+  const consoleLines = [
+    "[    0.000000] Booting Linux",
+    ...Array.from({ length: 30 }, (_, i) => `[    0.${String(i).padStart(6, "0")}] filler ${i}`),
+    HOSTILE.consoleLine,
+    "[    1.000001] Call trace:",
+    "[    1.000002]  <script>evil()</script>+0x0/0x4",
+  ];
   const index = consoleLines.indexOf(HOSTILE.consoleLine);
   const test = `${HOSTILE.suite}/${HOSTILE.name}`;
   const results = {
@@ -44,17 +50,48 @@ export function hostileResults(): { results: RunResults; console: string[] } {
         durationMs: 12,
         exitCode: 1,
         output: `TAP version 13\n1..2\nok 1 - ${HOSTILE.name}\nnot ok 2 - ${HOSTILE.reason}\n# ${HOSTILE.consoleLine}\n# metric: ${HOSTILE.metric} 1000 req/s\n`,
-        metrics: { [HOSTILE.metric]: { value: 1000, unit: `req/s<script>` }, "af_alg.qd1.64B.req_per_s": { value: 100, unit: "req/s" }, [`<b>odd</b>.64B.req_per_s`]: { value: 5, unit: "x" } },
+        metrics: {
+          [HOSTILE.metric]: { value: 1000, unit: `req/s<script>` },
+          "af_alg.qd1.64B.req_per_s": { value: 100, unit: "req/s" },
+          [`<b>odd</b>.64B.req_per_s`]: { value: 5, unit: "x" },
+        },
         kernelLog: [HOSTILE.consoleLine],
-        findings: [{ id: "bug", kind: "bug", severity: "error", title: HOSTILE.consoleLine, lineIndex: index, lines: [HOSTILE.consoleLine], stack: [], signature: "x" }],
+        findings: [
+          { id: "bug", kind: "bug", severity: "error", title: HOSTILE.consoleLine, lineIndex: index, lines: [HOSTILE.consoleLine], stack: [], signature: "x" },
+        ],
         kernelReport: [HOSTILE.consoleLine, `<script>window.__pwned="report"</script>`],
         smmuEvents: [{ lineIndex: index, description: `F_TRANSLATION <script>window.__pwned="smmu"</script>`, test, where: `in ${test}`, expected: false }],
       },
     ],
     consoleFindings: [],
-    smmu: { events: 1, attributed: {}, unexpected: [{ description: `<script>window.__pwned="smmu2"</script>`, where: `in ${test}`, line: index + 1 }], suppressed: [], burstExhaustedAt: [] },
-    patches: [{ series: `s"<x>`, subject: HOSTILE.subject, sha256: "ab".repeat(32), commit: "cd".repeat(20), provenance: { kind: "mbox", mbox: `/tmp/<x>.mbox`, messageId: `<a"b@c>`, part: "1/1" }, attestations: [] }],
-    checkpatch: [{ file: `/tmp/0001-<x>.patch`, series: "s", errors: 1, warnings: 0, checks: 0, messages: [`ERROR: <script>window.__pwned="checkpatch"</script>`], verdict: "errors" }],
+    smmu: {
+      events: 1,
+      attributed: {},
+      unexpected: [{ description: `<script>window.__pwned="smmu2"</script>`, where: `in ${test}`, line: index + 1 }],
+      suppressed: [],
+      burstExhaustedAt: [],
+    },
+    patches: [
+      {
+        series: `s"<x>`,
+        subject: HOSTILE.subject,
+        sha256: "ab".repeat(32),
+        commit: "cd".repeat(20),
+        provenance: { kind: "mbox", mbox: `/tmp/<x>.mbox`, messageId: `<a"b@c>`, part: "1/1" },
+        attestations: [],
+      },
+    ],
+    checkpatch: [
+      {
+        file: `/tmp/0001-<x>.patch`,
+        series: "s",
+        errors: 1,
+        warnings: 0,
+        checks: 0,
+        messages: [`ERROR: <script>window.__pwned="checkpatch"</script>`],
+        verdict: "errors",
+      },
+    ],
   } as unknown as RunResults;
   return { results, console: consoleLines };
 }

@@ -22,7 +22,8 @@ describe("escaping", () => {
   it("a run full of hostile strings yields a page with no element and no attribute they chose", () => {
     const { results, console } = hostileResults();
     const page = renderRunReport({ results, console, files: [{ name: `a"<b>.log`, size: 1 }] });
-    for (const bad of ["<script", "<iframe", "<img", "<b>BUG", "<b>odd", "<svg onload", "onerror=\"", "onmouseover=\"", "<i>now"]) expect(page).not.toContain(bad);
+    for (const bad of ["<script", "<iframe", "<img", "<b>BUG", "<b>odd", "<svg onload", 'onerror="', 'onmouseover="', "<i>now"])
+      expect(page).not.toContain(bad);
     expect(page).toContain(esc(HOSTILE.consoleLine));
     expect(page).toContain(esc(HOSTILE.subject));
     expect(page).toContain('href="a%22%3Cb%3E.log"');
@@ -74,7 +75,9 @@ describe("bisection report", () => {
     cpSync(join(fixtures, "bisect"), dir, { recursive: true });
     const page = readFileSync(writeBisectReport(dir, readFileSync(join(dir, "culprit.patch"), "utf8")), "utf8");
     expect(page).toContain("first bad: <code>6563bedc74b8</code>");
-    const order = [...page.matchAll(/<div class="step (\w+)[^"]*"><div><span class="st \w+">\w+<\/span> <span class="small">([\w-]+)<\/span>/g)].map((m) => `${m[2]}:${m[1]}`);
+    const order = [...page.matchAll(/<div class="step (\w+)[^"]*"><div><span class="st \w+">\w+<\/span> <span class="small">([\w-]+)<\/span>/g)].map(
+      (m) => `${m[2]}:${m[1]}`,
+    );
     expect(order).toEqual(["good-end:good", "step:good", "step:bad", "bad-end:bad"]);
     for (const step of ["20261201T151828-01-bad-end-f2fef2d08e-run1-31446", "20261201T151940-04-step-6563bedc74-run1-31446"]) {
       expect(page).toContain(`href="steps/${step}/report.html"`);
@@ -84,15 +87,41 @@ describe("bisection report", () => {
   });
 
   it("orders steps along history whatever order they ran in", () => {
-    const s = (role: Step["role"], verdict: Step["verdict"], commit: string): Step => ({ role, verdict, commit, subject: "", reason: "", outcomes: [], durationMs: 0, confidence: "" });
-    const steps = [s("bad-end", "bad", "B"), s("good-end", "good", "G"), s("step", "good", "g1"), s("step", "bad", "b1"), s("step", "good", "g2"), s("step", "bad", "b2")];
+    const s = (role: Step["role"], verdict: Step["verdict"], commit: string): Step => ({
+      role,
+      verdict,
+      commit,
+      subject: "",
+      reason: "",
+      outcomes: [],
+      durationMs: 0,
+      confidence: "",
+    });
+    const steps = [
+      s("bad-end", "bad", "B"),
+      s("good-end", "good", "G"),
+      s("step", "good", "g1"),
+      s("step", "bad", "b1"),
+      s("step", "good", "g2"),
+      s("step", "bad", "b2"),
+    ];
     expect(goodToBad(steps).map((x) => x.commit)).toEqual(["G", "g1", "g2", "b2", "b1", "B"]);
   });
 });
 
 describe("headline figures", () => {
   it("WarpDrive's user queue against AF_ALG with the bench's own speed-up", () => {
-    const bench = benchOf([{ suite: "warpdrive", name: "bench", metrics: { "af_alg.64B.req_per_s": { value: 255, unit: "req/s" }, "user_queue.64B.req_per_s": { value: 8348, unit: "req/s" }, "speedup.64B": { value: 32.71, unit: "x" } } }]);
+    const bench = benchOf([
+      {
+        suite: "warpdrive",
+        name: "bench",
+        metrics: {
+          "af_alg.64B.req_per_s": { value: 255, unit: "req/s" },
+          "user_queue.64B.req_per_s": { value: 8348, unit: "req/s" },
+          "speedup.64B": { value: 32.71, unit: "x" },
+        },
+      },
+    ]);
     expect(headlineFigures(bench)).toEqual(["bench: user queue vs AF_ALG: 64B 8,348 vs 255 req/s (32.7x)"]);
   });
 });

@@ -62,9 +62,16 @@ ${rawFiles(input.files)}
 function outcomeOf(r: RunResults): Outcome {
   if (r.outcome) return r.outcome;
   if (r.status === "pass") return { kind: "pass" };
-  const kind = r.exitCode === 2 ? "configuration" : r.exitCode === 3 ? "infrastructure" : r.exitCode === 4 ? "bug" : r.exitCode === 130 ? "interrupted" : "regression";
+  const kind =
+    r.exitCode === 2 ? "configuration" : r.exitCode === 3 ? "infrastructure" : r.exitCode === 4 ? "bug" : r.exitCode === 130 ? "interrupted" : "regression";
   const failedStage = r.stages.find((s) => s.status === "fail");
-  return { kind, stage: failedStage?.stage ?? "host", reason: r.reason ?? "failed", details: failedStage?.details ?? [], signature: { type: "message", text: r.reason ?? "" } };
+  return {
+    kind,
+    stage: failedStage?.stage ?? "host",
+    reason: r.reason ?? "failed",
+    details: failedStage?.details ?? [],
+    signature: { type: "message", text: r.reason ?? "" },
+  };
 }
 
 function verdictBox(outcome: Outcome, r: RunResults): Html {
@@ -93,7 +100,8 @@ function timeline(r: RunResults): Html {
   const total = r.stages.reduce((t, s) => t + (s.durationMs ?? 0), 0) || 1;
   const shown = r.stages.filter((s) => (s.durationMs ?? 0) > 0);
   return html`<div class="timeline" role="img" aria-label="stage durations">${shown.map(
-    (s) => html`<div class="${s.status}" style="flex:${Math.max(0.5, (100 * s.durationMs) / total).toFixed(2)} 0 0" title="${s.stage} ${seconds(s.durationMs)}">${s.stage} ${seconds(s.durationMs)}</div>`,
+    (s) =>
+      html`<div class="${s.status}" style="flex:${Math.max(0.5, (100 * s.durationMs) / total).toFixed(2)} 0 0" title="${s.stage} ${seconds(s.durationMs)}">${s.stage} ${seconds(s.durationMs)}</div>`,
   )}</div>
 <table><thead><tr><th>stage</th><th>status</th><th class="num">time</th><th>what it said</th></tr></thead><tbody>
 ${r.stages.map((s) => html`<tr><td>${s.stage}</td><td>${status(s.status)}</td><td class="num">${seconds(s.durationMs)}</td><td>${s.reason ?? ""}${s.logFile ? html` <a href="${fileHref(base(s.logFile))}">${base(s.logFile)}</a>` : ""}</td></tr>`)}
@@ -124,7 +132,10 @@ ${consoleAround(input.console, f.lineIndex, f.title)}${f.lineIndex === consoleLi
 ${t.kernelReport?.length ? html`<div>the kernel's report:</div><pre>${t.kernelReport.slice(0, REPORT_LINES).join("\n")}</pre>` : ""}
 ${t.kernelDied ? decoded(input.decodedStack, t.kernelReport) : ""}
 ${report ? html`<div>the console around it:</div>${consoleAround(input.console, report.lineIndex, report.title)}` : ""}
-${(t.smmuEvents ?? []).filter((e) => !e.expected).slice(0, 5).map((e) => html`<div>unexpected SMMU event: <code>${e.description}</code> (console line ${e.lineIndex + 1})</div>`)}
+${(t.smmuEvents ?? [])
+  .filter((e) => !e.expected)
+  .slice(0, 5)
+  .map((e) => html`<div>unexpected SMMU event: <code>${e.description}</code> (console line ${e.lineIndex + 1})</div>`)}
 </div>`);
   }
   if (cards.length === 0) return "";
@@ -214,12 +225,16 @@ function patches(r: RunResults): Content {
   ].filter((s) => s.patches.length > 0);
   if (sets.length === 0) return "";
   return html`<h2 id="patches">Patches</h2>${sets.map(
-    (s) => html`<h3>${s.title} (${s.patches.length})</h3><table><thead><tr><th>#</th><th>subject</th><th>commit</th><th>checkpatch</th><th>from</th></tr></thead><tbody>
+    (
+      s,
+    ) => html`<h3>${s.title} (${s.patches.length})</h3><table><thead><tr><th>#</th><th>subject</th><th>commit</th><th>checkpatch</th><th>from</th></tr></thead><tbody>
 ${s.patches.map((p, i) => {
-      const cp = s.checkpatch.find((c) => base(c.file) === base(provenanceFile(p.provenance) ?? "") || c.file.endsWith(`/${base(provenanceFile(p.provenance) ?? "-")}`)) ?? s.checkpatch[i];
-      const verdict = cp ? (cp.errors ? "fail" : cp.warnings || cp.checks ? "warn" : "pass") : "skip";
-      return html`<tr><td class="num">${i + 1}</td><td>${p.subject}<div class="small">${p.series} · sha256 ${p.sha256?.slice(0, 16)}</div></td><td><code>${p.commit?.slice(0, 12)}</code></td><td>${status(verdict)} ${cp ? `${cp.errors} errors, ${cp.warnings} warnings, ${cp.checks} checks` : "not checked"}${cp?.messages.length ? html`<details><summary>messages</summary><pre>${cp.messages.slice(0, 30).join("\n")}</pre></details>` : ""}</td><td>${provenanceText(p.provenance)}${attestations(p.attestations)}</td></tr>`;
-    })}
+  const cp =
+    s.checkpatch.find((c) => base(c.file) === base(provenanceFile(p.provenance) ?? "") || c.file.endsWith(`/${base(provenanceFile(p.provenance) ?? "-")}`)) ??
+    s.checkpatch[i];
+  const verdict = cp ? (cp.errors ? "fail" : cp.warnings || cp.checks ? "warn" : "pass") : "skip";
+  return html`<tr><td class="num">${i + 1}</td><td>${p.subject}<div class="small">${p.series} · sha256 ${p.sha256?.slice(0, 16)}</div></td><td><code>${p.commit?.slice(0, 12)}</code></td><td>${status(verdict)} ${cp ? `${cp.errors} errors, ${cp.warnings} warnings, ${cp.checks} checks` : "not checked"}${cp?.messages.length ? html`<details><summary>messages</summary><pre>${cp.messages.slice(0, 30).join("\n")}</pre></details>` : ""}</td><td>${provenanceText(p.provenance)}${attestations(p.attestations)}</td></tr>`;
+})}
 </tbody></table>`,
   )}`;
 }
@@ -257,13 +272,17 @@ function benchSection(bench: ReturnType<typeof benchOf>): Content {
   const speedups = bench.speedups;
   return html`<h2 id="bench">Benchmark</h2>
 <div class="charts">${charts.map((c) => html`<figure class="chart" aria-label="${c.title}">${c.svg}</figure>`)}</div>
-${speedups.length ? html`<h3>Speed-up against AF_ALG</h3><table><thead><tr><th>size</th><th>in flight</th><th class="num">requests/s</th><th class="num">p50</th></tr></thead><tbody>
+${
+  speedups.length
+    ? html`<h3>Speed-up against AF_ALG</h3><table><thead><tr><th>size</th><th>in flight</th><th class="num">requests/s</th><th class="num">p50</th></tr></thead><tbody>
 ${[...new Set(speedups.map((s) => `${s.size}|${s.depth ?? ""}`))].map((k) => {
   const [size, depth] = k.split("|");
   const get = (kind: string) => speedups.find((s) => s.size === size && String(s.depth ?? "") === depth && s.kind === kind)?.value;
   const x = (v: number | undefined) => (v === undefined ? "" : `${v.toFixed(2)}x`);
   return html`<tr><td>${size}</td><td>${depth || "1"}</td><td class="num">${x(get("throughput"))}</td><td class="num">${x(get("p50"))}</td></tr>`;
-})}</tbody></table>` : ""}
+})}</tbody></table>`
+    : ""
+}
 <details><summary>every figure (${bench.all.length})</summary><table><thead><tr><th>test</th><th>figure</th><th class="num">value</th><th>unit</th></tr></thead><tbody>
 ${bench.all.map((m) => html`<tr><td>${m.test}</td><td><code>${m.name}</code></td><td class="num">${fmt(m.value)}</td><td>${m.unit}</td></tr>`)}
 </tbody></table></details>

@@ -53,5 +53,8 @@ function filesIn(dir: string): { name: string; size: number }[] {
 
 function failedPage(dir: string, e: unknown): string {
   const why = e instanceof Error ? e.message : String(e);
-  return page("report not made", html`<h1>No report for ${dir}</h1><p>The report could not be made: ${why}</p><p>The raw files beside this page (<a href="results.json">results.json</a>, <a href="manifest.json">manifest.json</a>, <a href="console.log">console.log</a>) are complete.</p>`);
+  return page(
+    "report not made",
+    html`<h1>No report for ${dir}</h1><p>The report could not be made: ${why}</p><p>The raw files beside this page (<a href="results.json">results.json</a>, <a href="manifest.json">manifest.json</a>, <a href="console.log">console.log</a>) are complete.</p>`,
+  );
 }

@@ -22,7 +22,13 @@ export interface CommandResult {
 }
 
 export class SshSession {
-  private constructor(private readonly client: Client) {}
+  /** Why the connection went away after it was up (the guest's side closed it, a reset), once it has. */
+  lost: string | undefined;
+
+  private constructor(private readonly client: Client) {
+    client.on("error", (e: Error) => (this.lost ??= e.message));
+    client.on("close", () => (this.lost ??= "connection closed"));
+  }
 
   static connect(target: SshTarget, timeoutMs: number): Promise<SshSession> {
     const pinned = Buffer.from(target.pinnedHostKey.trim().split(/\s+/)[1] ?? "", "base64");
@@ -103,6 +109,7 @@ export class SshSession {
   }
 
   close(): void {
+    this.lost ??= "closed by the harness";
     this.client.end();
   }
 }

@@ -95,10 +95,14 @@ async function runOne(test: GuestTest, input: GuestRunInput, deps: Deps): Promis
 
   const from = guest.lines.length;
   const endSeen = guest.waitForLine((l) => l.includes(end), (seconds + 10) * 1000 + MARKER_WAIT_MS);
-  const outcome: Outcome = await Promise.race([
+  const ran: Outcome = await Promise.race([
     session.run(command, (seconds + 5) * 1000, deps.signal).catch((e: unknown) => ({ lost: e })),
     guest.ended.then((e) => e),
   ]);
+  // A command that ended without an exit code because the connection itself went away is SSH lost, not a
+  // test that printed nothing (the session notices the close as the channel does, or just after it).
+  const connectionGone = "timedOut" in ran && ran.exitCode === null && !ran.timedOut && (await lostWithin(session, 500));
+  const outcome: Outcome = connectionGone ? { lost: new Error(session.lost) } : ran;
   if (deps.signal.aborted) throw new InterruptedError(`interrupted during ${test.suite}/${test.name}`);
 
   // SSH dropped, QEMU ended, or the command went without an exit code: the kernel may have died under
@@ -211,6 +215,12 @@ function died(test: GuestTest, report: Finding, kernelLog: string[], findings: F
     kernelDied: true,
     kernelReport: reportExcerpt(report),
   };
+}
+
+/** Whether the SSH connection is gone, or goes within ms. */
+async function lostWithin(session: SshSession, ms: number): Promise<boolean> {
+  for (const until = Date.now() + ms; !session.lost && Date.now() < until; ) await new Promise((r) => setTimeout(r, 50));
+  return session.lost !== undefined;
 }
 
 /** true when `p` settled within `ms`. */

@@ -20,13 +20,19 @@ const mark = `boot-test-${process.pid}`;
 process.env.WDH_FAKE_MARK = mark;
 
 // The default machine, its binary replaced by the stand-in: the argv is the one a real boot would use.
-const machine: MachineDef = { ...loadYaml(MachineSchema, join(repoRoot, "qemu/virt-smmuv3.yaml")), binary: join(repoRoot, "test/fixtures/fake-console/qemu.sh") };
+const machine: MachineDef = {
+  ...loadYaml(MachineSchema, join(repoRoot, "qemu/virt-smmuv3.yaml")),
+  binary: join(repoRoot, "test/fixtures/fake-console/qemu.sh"),
+};
 
 async function boot(scenario: string, bootTimeoutMs = 1500): Promise<BootResult & { ms: number }> {
   process.env.WDH_FAKE_SCENARIO = scenario;
   const deps: Deps = { exec: createExec(), signal: new AbortController().signal, progress: () => {} };
   const started = Date.now();
-  const r = await bootGuest({ machine, kernel: "/nonexistent/Image", initrd: "/nonexistent/initramfs", consoleLog: join(dir, `${scenario}.log`), bootTimeoutMs }, deps);
+  const r = await bootGuest(
+    { machine, kernel: "/nonexistent/Image", initrd: "/nonexistent/initramfs", consoleLog: join(dir, `${scenario}.log`), bootTimeoutMs },
+    deps,
+  );
   const ms = Date.now() - started;
   if (r.output) await r.output.shutdown();
   return { ...r, ms };

@@ -219,7 +219,7 @@ function died(test: GuestTest, report: Finding, kernelLog: string[], findings: F
 
 /** Whether the SSH connection is gone, or goes within ms. */
 async function lostWithin(session: SshSession, ms: number): Promise<boolean> {
-  for (const until = Date.now() + ms; !session.lost && Date.now() < until; ) await new Promise((r) => setTimeout(r, 50));
+  for (const until = Date.now() + ms; !session.lost && Date.now() < until;) await new Promise((r) => setTimeout(r, 50));
   return session.lost !== undefined;
 }
 

@@ -6,8 +6,8 @@ import { defineConfig } from "vitest/config";
 //                     build, boot, the baseline and warpdrive suites, each failure mode): minutes warm.
 //   npm run test:heavy  "heavy": everything else that builds or boots (bisections, replay, guest deaths, the
 //                     debug kernel, the SVA tree and QEMU's build, LAVA). It reuses what the first tier built.
-// Each e2e test carries its own timeout, near what it needs warm plus a cold build where it may do one.
-const e2e = { testTimeout: 15 * 60_000, hookTimeout: 15 * 60_000, fileParallelism: false };
+// An e2e test takes the 10 min default, or its own timeout (test/e2e/cli.ts) where it may build cold.
+const e2e = { testTimeout: 10 * 60_000, hookTimeout: 40 * 60_000, fileParallelism: false };
 const heavy = ["bisect", "debug", "guest-death", "lava", "lava-run-direct", "outcomes", "replay", "sva", "sva-emulation"];
 
 export default defineConfig({

@@ -6,7 +6,7 @@ import { join } from "node:path";
 import { execa } from "execa";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { repoRoot } from "../../harness/lib/paths.ts";
-import { cli, runJson } from "./cli.ts";
+import { BUILDS, cli, COLD_KERNEL, runJson } from "./cli.ts";
 
 const fixtureSeries = join(repoRoot, "test/fixtures/series/bisect-panic");
 const culprit = "crypto: virtio - store through a NULL pointer at probe (test fixture)";
@@ -33,7 +33,7 @@ describe("npm run bisect on the real kernel", () => {
     }
   });
 
-  it("patch-level, after the boot test that failed: names the third patch of four in at most ceil(log2 4) + 1 builds", async () => {
+  it("patch-level, after the boot test that failed: names the third patch of four in at most ceil(log2 4) + 1 builds", COLD_KERNEL, async () => {
     // The usual order of things: the series' boot test fails (the panic, exit 1), then the bisection.
     const failing = await cli("boot-test", "--series", fixtureSeries, ...job);
     expect(failing.exitCode, failing.output).toBe(1);
@@ -66,7 +66,7 @@ describe("npm run bisect on the real kernel", () => {
     expect(replay.all).toContain(r.firstBad.commit);
   });
 
-  it("tree-level: --good/--bad over the tree's history finds the same commit", async () => {
+  it("tree-level: --good/--bad over the tree's history finds the same commit", BUILDS, async () => {
     const run = await cli("bisect", "--tree", treeDir, "--no-series", "--good", base, "--bad", head, ...job);
     expect(run.exitCode, run.output).toBe(0);
     const r = runJson(run.runDir, "results.json");
@@ -81,7 +81,7 @@ describe("npm run bisect on the real kernel", () => {
     expect(run.output).toMatch(/stopped: the good end [0-9a-f]{12} .* fails \(bad: boot: kernel died during boot/);
   });
 
-  it("git bisect run with the step command: exits only 0/1/125 and names the commit", async () => {
+  it("git bisect run with the step command: exits only 0/1/125 and names the commit", BUILDS, async () => {
     await git(treeDir, "bisect", "reset");
     await git(treeDir, "bisect", "start", head, base);
     // From the tree's directory, as a developer would call it: the wrapper finds the harness by its own path.
@@ -94,7 +94,7 @@ describe("npm run bisect on the real kernel", () => {
     expect((r.all ?? "").match(/^bisect-step: [0-9a-f]{12} (good|bad) /gm)?.length).toBe(2);
   });
 
-  it("the same series from an mbox (git format-patch files concatenated): same kernel, provenance per mail, checkpatch enforced", async () => {
+  it("the same series from an mbox (git format-patch files concatenated): same kernel, provenance per mail, checkpatch enforced", BUILDS, async () => {
     const { mkdtempSync, readdirSync, writeFileSync } = await import("node:fs");
     const { tmpdir } = await import("node:os");
     const mbox = join(mkdtempSync(join(tmpdir(), "wdh-mbox-")), "bisect-panic.mbox");

@@ -6,13 +6,13 @@ import { join } from "node:path";
 import { execa } from "execa";
 import { describe, expect, it } from "vitest";
 import { repoRoot } from "../../harness/lib/paths.ts";
-import { cli, type CliRun, runJson } from "./cli.ts";
+import { cli, type CliRun, COLD_KERNEL, runJson } from "./cli.ts";
 
 const fixture = (...p: string[]) => join(repoRoot, "test/fixtures", ...p);
 const results = (run: CliRun) => runJson(run.runDir, "results.json");
 
 describe("npm run boot-test on the default profile", () => {
-  it("applies, builds, boots behind the SMMUv3 and passes the baseline suite over SSH", async () => {
+  it("applies, builds, boots behind the SMMUv3 and passes the baseline suite over SSH", COLD_KERNEL, async () => {
     const run = await cli("boot-test");
     expect(run.exitCode, run.output).toBe(0);
     const r = results(run);
@@ -59,7 +59,7 @@ describe("failures give a clear message and the documented exit code", () => {
     expect(t.reason).toMatch(/deliberately failing point/);
   });
 
-  it("a kernel panic at boot: exit 1 at once, with the panic and the oops", async () => {
+  it("a kernel panic at boot: exit 1 at once, with the panic and the oops", COLD_KERNEL, async () => {
     const run = await cli("boot-test", "--series", fixture("series/panic-at-boot"));
     expect(run.exitCode, run.output).toBe(1);
     expect(run.output).toMatch(/boot: kernel died during boot: .*(NULL pointer|Oops|panic)/);
@@ -70,7 +70,7 @@ describe("failures give a clear message and the documented exit code", () => {
     expect(boot?.durationMs).toBeLessThan(60_000);
   });
 
-  it("a compile error: exit 1 with file:line of the first error", async () => {
+  it("a compile error: exit 1 with file:line of the first error", COLD_KERNEL, async () => {
     const run = await cli("build-kernel", "--series", fixture("series/compile-error"));
     expect(run.exitCode, run.output).toBe(1);
     expect(run.output).toMatch(/build failed: .*drivers\/crypto\/virtio\/virtio_crypto_core\.c:\d+:\d+: 'fixture_undeclared_counter' undeclared/);

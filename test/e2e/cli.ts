@@ -29,3 +29,14 @@ export function cli(...args: string[]): Promise<CliRun> {
 export function runJson(runDir: string, file: string) {
   return JSON.parse(readFileSync(join(runDir, file), "utf8"));
 }
+
+/**
+ * Timeouts near what each e2e test needs. Warm, no e2e test takes more than a few minutes (the default in
+ * vitest.config.ts: 10 min). A test that may be the first to build its configuration gets a cold build on
+ * top: the cold 6.12 builds measured on a loaded 2-core machine took 13-17 min, QEMU's 12.
+ */
+export const COLD_KERNEL = { timeout: 40 * 60_000 };
+export const COLD_QEMU = { timeout: 40 * 60_000 };
+export const COLD_KERNEL_AND_QEMU = { timeout: 70 * 60_000 };
+/** Several incremental builds of one configuration (a bisection's points). */
+export const BUILDS = { timeout: 25 * 60_000 };

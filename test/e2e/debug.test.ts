@@ -5,12 +5,12 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { cli, runJson as json } from "./cli.ts";
+import { cli, COLD_KERNEL, runJson as json } from "./cli.ts";
 
 type Test = { suite: string; name: string; status: string };
 
 describe("npm run boot-test -- --profile debug", () => {
-  it("runs baseline and warpdrive on a KASAN + lockdep + fault injection kernel with zero reports", async () => {
+  it("runs baseline and warpdrive on a KASAN + lockdep + fault injection kernel with zero reports", COLD_KERNEL, async () => {
     const run = await cli("boot-test", "--profile", "debug");
     expect(run.exitCode, run.output).toBe(0);
     const r = json(run.runDir, "results.json");

@@ -5,14 +5,14 @@ import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { repoRoot } from "../../harness/lib/paths.ts";
-import { cli, runJson } from "./cli.ts";
+import { BUILDS, cli, COLD_KERNEL, runJson } from "./cli.ts";
 
 const fixture = (...p: string[]) => join(repoRoot, "test/fixtures", ...p);
 const results = (runDir: string) => runJson(runDir, "results.json");
 type T = { suite: string; name: string; status: string; reason?: string; findings: { kind: string; title: string }[]; kernelReport?: string[] };
 
 describe("a kernel that dies during a guest test", () => {
-  it("a panic: that test fails with the panic as its reason, the next is not run, exit 1", async () => {
+  it("a panic: that test fails with the panic as its reason, the next is not run, exit 1", COLD_KERNEL, async () => {
     const run = await cli("boot-test", "--tests", fixture("guest-tests/kernel-dies"));
     expect(run.exitCode, run.output).toBe(1);
     expect(run.output).toMatch(/guest: kernel-dies\/panics: the kernel died: Kernel panic - not syncing: dumptest/);
@@ -61,7 +61,7 @@ describe("a kernel that dies during a guest test", () => {
     expect(t.kernelReport!.join("\n")).toContain("lkdtm_SOFTLOCKUP");
   });
 
-  it("bisect hunting the test the kernel died in names the patch that made it die", async () => {
+  it("bisect hunting the test the kernel died in names the patch that made it die", BUILDS, async () => {
     const series = fixture("series/bisect-test-crash");
     const failing = await cli("boot-test", "--series", series, "--tests", "baseline", "--quiet");
     expect(failing.exitCode, failing.output).toBe(1);

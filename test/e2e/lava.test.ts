@@ -9,7 +9,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { repoRoot } from "../../harness/lib/paths.ts";
-import { cli, cliWithEnv, type CliRun, runJson } from "./cli.ts";
+import { BUILDS, cli, type CliRun, cliWithEnv, COLD_KERNEL, runJson } from "./cli.ts";
 
 const results = (run: CliRun) => runJson(run.runDir, "results.json");
 const statuses = (run: CliRun) => results(run).tests.map((t: { suite: string; name: string; status: string }) => `${t.suite}/${t.name}:${t.status}`);
@@ -23,7 +23,7 @@ function filesUnder(dir: string): string[] {
 }
 
 describe.skipIf(!existsSync("/usr/bin/lava-run"))("the default machine through LAVA", () => {
-  it("lava-run: baseline passes with the same tests and statuses as the local executor, within 20 s of it", async () => {
+  it("lava-run: baseline passes with the same tests and statuses as the local executor, within 20 s of it", COLD_KERNEL, async () => {
     const local = await cli("boot-test", "--tests", "baseline");
     expect(local.exitCode, local.output).toBe(0);
     const lava = await cliWithEnv({ WDH_LAVA_MODE: "local" }, "boot-test", "--tests", "baseline", "--executor", "lava");
@@ -49,7 +49,7 @@ describe.skipIf(!existsSync("/usr/bin/lava-run"))("the default machine through L
 });
 
 describe.skipIf(!existsSync("/usr/bin/lava-run"))("a bisection over LAVA", () => {
-  it("--executor lava --runs 3: each point's first run builds, the other two run as lab jobs at once; the third patch of four is named", async () => {
+  it("--executor lava --runs 3: each point's first run builds, the other two run as lab jobs at once; the third patch of four is named", BUILDS, async () => {
     const series = join(repoRoot, "test/fixtures/series/bisect-panic");
     const run = await cliWithEnv(
       { WDH_LAVA_MODE: "local" },

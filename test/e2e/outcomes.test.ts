@@ -12,14 +12,14 @@ import { createContext } from "../../harness/commands/jobs.ts";
 import { buildSteps, holdTree } from "../../harness/commands/build-steps.ts";
 import { runSteps } from "../../harness/commands/run-steps.ts";
 import { finishRun } from "../../harness/commands/finish.ts";
-import { cli, runJson } from "./cli.ts";
+import { cli, COLD_KERNEL, runJson } from "./cli.ts";
 
 const fixture = (...p: string[]) => join(repoRoot, "test/fixtures", ...p);
 const results = (runDir: string) => runJson(runDir, "results.json");
 type Stage = { stage: string; status: string; durationMs: number };
 
 describe("evidence on every path", () => {
-  it("a driver that spins in probe: the boot ends on the stall within 30 s, the stall decoded in results.json", async () => {
+  it("a driver that spins in probe: the boot ends on the stall within 30 s, the stall decoded in results.json", COLD_KERNEL, async () => {
     const run = await cli("boot-test", "--series", fixture("series/spin-at-probe"), "--tests", "baseline", "--quiet");
     expect(run.exitCode, run.output).toBe(1);
     const r = results(run.runDir);
@@ -75,7 +75,7 @@ describe("evidence on every path", () => {
 });
 
 describe("series sources", () => {
-  it("a folder of git format-patch output without series.yaml boots (cover letter left out, patches in file order)", async () => {
+  it("a folder of git format-patch output without series.yaml boots (cover letter left out, patches in file order)", COLD_KERNEL, async () => {
     const dir = mkdtempSync(join(tmpdir(), "wdh-format-patch-"));
     try {
       const from = join(repoRoot, "patches/warpdrive-virtio");

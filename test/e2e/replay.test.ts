@@ -6,14 +6,14 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { repoRoot } from "../../harness/lib/paths.ts";
-import { cli, runJson } from "./cli.ts";
+import { cli, COLD_KERNEL, runJson } from "./cli.ts";
 
 const json = (dir: string, file = "manifest.json") => runJson(dir, file);
 const linuxVersion = (dir: string) => /Linux version .*/.exec(readFileSync(join(dir, "console.log"), "utf8"))?.[0];
 const otherSeries = join(repoRoot, "test/fixtures/series/bisect-test-crash");
 
 describe("replay and reproduce", () => {
-  it("replay boots the recorded kernel, not the one the build dir holds now", async () => {
+  it("replay boots the recorded kernel, not the one the build dir holds now", COLD_KERNEL, async () => {
     const first = await cli("boot-test", "--tests", "baseline", "--quiet");
     expect(first.exitCode, first.output).toBe(0);
     const firstImage = json(first.runDir).artifacts.Image;

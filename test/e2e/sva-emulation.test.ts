@@ -4,12 +4,12 @@
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { cli, runJson as json } from "./cli.ts";
+import { cli, COLD_QEMU, runJson as json } from "./cli.ts";
 
 type Stage = { stage: string; status: string; reason?: string };
 
 describe("npm run boot-test -- --profile sva-emulation", () => {
-  it("builds QEMU from Debian's source with the series, checks it with its qtests, and every suite passes on it", async () => {
+  it("builds QEMU from Debian's source with the series, checks it with its qtests, and every suite passes on it", COLD_QEMU, async () => {
     const run = await cli("boot-test", "--profile", "sva-emulation");
     expect(run.exitCode, run.output).toBe(0);
     const r = json(run.runDir, "results.json");

@@ -6,12 +6,12 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { cli, runJson as json } from "./cli.ts";
+import { cli, COLD_KERNEL_AND_QEMU, runJson as json } from "./cli.ts";
 
 type Test = { suite: string; name: string; status: string; metrics?: Record<string, { value: number }> };
 
 describe("npm run boot-test -- --profile sva", () => {
-  it("shares one virtio-crypto device among processes, each confined to its own address space by its PASID", async () => {
+  it("shares one virtio-crypto device among processes, each confined to its own address space by its PASID", COLD_KERNEL_AND_QEMU, async () => {
     const run = await cli("boot-test", "--profile", "sva", "--tests", "baseline,sva-emulation,warpdrive-sva");
     expect(run.exitCode, run.output).toBe(0);
     const r = json(run.runDir, "results.json");

@@ -13,7 +13,7 @@ import { chooseRenderer } from "./renderer.ts";
 import { runSteps } from "../commands/run-steps.ts";
 import { parseHunt, runBisectCommand, runBisectStep } from "../commands/bisect.ts";
 import { safeStepExit } from "../stages/bisect/step-exit.ts";
-import { submitRunKcidb } from "../stages/report/kcidb-submit.ts";
+import { exitAfterSubmission, submitRunKcidb } from "../stages/report/kcidb-submit.ts";
 
 const list = (v: string, prev: string[] = []) => [...prev, ...v.split(",").filter(Boolean)];
 const count = (v: string) => {
@@ -112,7 +112,7 @@ function runCommand(command: CommandName, opts: Record<string, unknown>): Promis
     if (opts.kcidbSubmit) {
       const sent = await submitRunKcidb(ctx.run.dir, String(opts.kcidbSubmit), process.env, signal);
       process.stdout.write(`${sent.line}\n`);
-      if (verdict.exitCode === ExitCode.ok && sent.exitCode) return sent.exitCode;
+      return exitAfterSubmission(verdict.exitCode, sent);
     }
     return verdict.exitCode;
   });

@@ -105,15 +105,11 @@ export async function buildQemu(input: QemuBuildInput, deps: Deps): Promise<Stag
         reconfigured = true;
       }
       await keepWerror(input, deps);
-      const progress = createProgress({ report: deps.progress });
       await deps.exec(ninja[0]!, ninja.slice(1), {
         env: qemuBuildEnv(input.ccache),
         signal: deps.signal,
         logFile: input.logFile,
-        onLine: (line) => {
-          const m = /^\[(\d+)\/(\d+)\] (.*)$/.exec(line);
-          if (m) progress.update(Number(m[1]), m[3]!.replace(/^Compiling C object /, "CC ").slice(0, 80), Number(m[2]));
-        },
+        onLine: ninjaProgress(deps.progress),
       });
     } catch (e) {
       if (!(e instanceof ExecError)) throw e;
@@ -175,4 +171,13 @@ function inTree(file: string, input: Pick<QemuBuildInput, "buildDir" | "treeDir"
   const abs = resolve(input.buildDir, file);
   const rel = relative(input.treeDir, abs);
   return rel.startsWith("..") ? abs : rel;
+}
+
+/** ninja's "[n/m] what" status lines as the harness's progress lines (the rest of its output is the log's). */
+export function ninjaProgress(report: (message: string) => void): (line: string) => void {
+  const progress = createProgress({ report });
+  return (line) => {
+    const m = /^\[(\d+)\/(\d+)\] (.*)$/.exec(line);
+    if (m) progress.update(Number(m[1]), m[3]!.replace(/^Compiling C object /, "CC ").slice(0, 80), Number(m[2]));
+  };
 }

@@ -68,3 +68,14 @@ describe("submitRunKcidb", () => {
     expect((await submitRunKcidb(run, s.url, { WDH_KCIDB_TOKEN: TOKEN })).exitCode).toBeUndefined();
   });
 });
+
+describe("the command's exit code after a submission", () => {
+  it("a failed submission fails a passing run with its own code, and never replaces a failed run's", async () => {
+    const { exitAfterSubmission } = await import("./kcidb-submit.ts");
+    expect(exitAfterSubmission(0, {})).toBe(0);
+    expect(exitAfterSubmission(0, { exitCode: 3 })).toBe(3); // server down: CI must not see a green run
+    expect(exitAfterSubmission(0, { exitCode: 2 })).toBe(2); // token refused or missing
+    expect(exitAfterSubmission(1, { exitCode: 3 })).toBe(1); // the kernel's regression is what the run says
+    expect(exitAfterSubmission(130, { exitCode: 3 })).toBe(130);
+  });
+});

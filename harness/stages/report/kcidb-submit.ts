@@ -39,6 +39,15 @@ export async function submitKcidb(url: string, doc: KcidbDocument, token: string
   return `kcidb.json submitted to ${where} (${doc.tests.length} tests): ${res.status}${text ? ` ${text.trim().split("\n")[0]}` : ""}`;
 }
 
+/**
+ * The command's exit code once the submission is done: a submission that failed turns a passing run into
+ * its own failure (3 for a server down, 2 for a refused or missing token), and never hides a failed run's
+ * code behind its own (the verdict says what happened to the kernel; that is what CI must see).
+ */
+export function exitAfterSubmission(runExitCode: number, submitted: { exitCode?: number }): number {
+  return runExitCode === 0 && submitted.exitCode ? submitted.exitCode : runExitCode;
+}
+
 /** Submits a run folder's kcidb.json; a failure is a line and an exit code, never a lost verdict. */
 export async function submitRunKcidb(
   runDir: string,

@@ -60,6 +60,12 @@ describe("npm run bisect on the real kernel", () => {
       expect(readFileSync(join(dir, "console.log"), "utf8").length).toBeGreaterThan(0);
     }
     expect(readFileSync(join(run.runDir, "junit.xml"), "utf8")).toContain("<testsuite");
+    // a report in the bisection's folder, naming the culprit and linking each step's own report, which exists
+    const page = readFileSync(join(run.runDir, "report.html"), "utf8");
+    expect(page).toContain(culprit);
+    for (const step of r.steps as { outcomes: { runDir: string }[] }[]) {
+      for (const o of step.outcomes) expect(readFileSync(join(o.runDir, "report.html"), "utf8")).toContain("<html");
+    }
     // The replay log is git's own: git bisect replay in the tree reaches the same first bad commit.
     const replay = await git(treeDir, "bisect", "replay", join(run.runDir, "bisect.log"));
     expect(replay.all).toContain(`is the first bad commit`);

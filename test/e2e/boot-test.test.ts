@@ -30,7 +30,7 @@ describe("npm run boot-test on the default profile", () => {
     // warpdrive/faults injects allocation failures: it runs on debug kernels (profiles/debug.yaml) and skips
     // elsewhere, saying so; every other test passed
     expect(statuses.filter((s: string) => !s.endsWith(":pass"))).toEqual(statuses.includes("warpdrive/faults:skip") ? ["warpdrive/faults:skip"] : []);
-    for (const f of ["console.log", "build.log", "results.json", "junit.xml", "qemu.argv.json", "reproduce.sh", "manifest.json"]) {
+    for (const f of ["console.log", "build.log", "results.json", "junit.xml", "qemu.argv.json", "reproduce.sh", "manifest.json", "report.html"]) {
       expect(existsSync(join(run.runDir, f)), f).toBe(true);
     }
     const console = readFileSync(join(run.runDir, "console.log"), "utf8");
@@ -64,6 +64,8 @@ describe("failures give a clear message and the documented exit code", () => {
     expect(run.exitCode, run.output).toBe(1);
     expect(run.output).toMatch(/boot: kernel died during boot: .*(NULL pointer|Oops|panic)/);
     expect(run.output).toContain("virtcrypto_probe");
+    // the failed run's page leads with the kernel's report
+    expect(readFileSync(join(run.runDir, "report.html"), "utf8")).toMatch(/FAIL[\s\S]*virtcrypto_probe/);
     // ended by the console, not by the 120 s boot timeout: the boot stage itself, whatever the
     // (re)configure and rebuild before it cost on a loaded machine
     const boot = results(run).stages.find((st: { stage: string }) => st.stage === "boot");

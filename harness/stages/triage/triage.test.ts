@@ -17,6 +17,22 @@ const only = (findings: Finding[]) => {
   return findings[0]!;
 };
 
+describe("a real run: a process's page table overwritten (warpdrive/bench after warpdrive/freeze on QEMU 10.2.2)", () => {
+  // Saved as it came from run 20261207T204159-boot-test-24864 (the sva-emulation job in the test suite):
+  // madvise() found a present PTE holding 0x41, pfn 0, whose struct page does not exist.
+  it("is the oops in unmap_page_range, made fatal by the panic after it", () => {
+    const t = new ConsoleTriage();
+    for (const line of fixture("pte-corrupted-after-freeze-qemu10.log").split("\n")) t.feed(line);
+    t.finish();
+    expect(t.findings.filter(isFailure).map((f) => f.title)).toEqual([
+      "Unable to handle kernel paging request in unmap_page_range",
+      "Kernel panic - not syncing: Oops: Fatal exception",
+    ]);
+    expect(t.fatal?.title).toBe("Unable to handle kernel paging request in unmap_page_range");
+    expect(t.fatal?.stack.slice(0, 3)).toEqual(["unmap_page_range", "zap_page_range_single", "do_madvise"]);
+  });
+});
+
 describe("clean boot", () => {
   it("has no findings, including TAP lines that mention WARNING and BUG", () => {
     const t = new ConsoleTriage();

@@ -1,8 +1,8 @@
 // The end of every command: the verdict, its exit code, results.json, junit.xml, reproduce.sh and a
 // summary a developer can act on.
 import { chmodSync, writeFileSync } from "node:fs";
-import { HarnessBug, HarnessError, isAbort, stackLines, UsageError } from "../lib/errors.ts";
-import { exitCodeOf, failure, reasonOf, verdictLine, type Failure, type Outcome, type StageId } from "../lib/outcome.ts";
+import { HarnessBug, HarnessError, isAbort, stackLines } from "../lib/errors.ts";
+import { exitCodeOf, failure, kindOfError, reasonOf, verdictLine, type Failure, type Outcome, type StageId } from "../lib/outcome.ts";
 import { shellQuote } from "../lib/exec.ts";
 import { repoRoot } from "../lib/paths.ts";
 import { kernelMakeEnv } from "../stages/build/make.ts";
@@ -44,17 +44,13 @@ export function outcomeOf(ctx: Context): Outcome {
   if (ctx.error !== undefined) {
     const e = ctx.error;
     // A thrown HarnessError says its kind; anything else is a bug in the harness, shown with its stack.
-    const kind = e instanceof UsageError ? "configuration" : e instanceof HarnessBug ? "bug" : e instanceof HarnessError ? "infrastructure" : "bug";
+    const kind = kindOfError(e);
     const message = e instanceof Error ? e.message : String(e);
     const stage = ctx.errorStage ?? lastStage(ctx);
-    if (kind === "bug")
-      return failure(
-        "bug",
-        stage,
-        `a bug in the harness (${stage}): ${e instanceof HarnessBug ? message : `${e instanceof Error ? e.name : "thrown"}: ${message}`}`,
-        e instanceof HarnessError ? e.details : stackLines(e),
-      );
-    return failure(kind, stage, message, e instanceof HarnessError ? e.details : []);
+    const details = e instanceof HarnessError ? e.details : stackLines(e);
+    if (kind !== "bug") return failure(kind, stage, message, details);
+    const what = e instanceof HarnessBug ? message : `${e instanceof Error ? e.name : "thrown"}: ${message}`;
+    return failure("bug", stage, `a bug in the harness (${stage}): ${what}`, details);
   }
   if (failedStage) {
     const kind = failedStage.kind ?? "regression";

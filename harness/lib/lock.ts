@@ -62,7 +62,6 @@ export async function acquireLock(path: string, opts: LockOptions = {}): Promise
   return () => {
     if (released) return;
     released = true;
-    holder.abort(); // kills flock and its cat: the kernel drops the lock
-    void ended; // its InterruptedError is the expected end of a holder
+    holder.abort(); // kills flock and its cat: the kernel drops the lock (ended then holds an InterruptedError, unread)
   };
 }

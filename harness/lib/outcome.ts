@@ -2,7 +2,7 @@
 // failure it is and gives a structured signature; the exit code, the verdict line, results.json and the
 // bisect judgement are all derived from that one value (here, and in stages/bisect for the judgement).
 // Nothing downstream classifies by a stage's name or re-reads a log to learn what happened.
-import { ExitCode, type ExitCodeValue } from "./errors.ts";
+import { ExitCode, HarnessBug, HarnessError, isAbort, UsageError, type ExitCodeValue } from "./errors.ts";
 
 /** Every stage of every command, one union: a new stage is added here first. */
 export const STAGE_IDS = [
@@ -71,6 +71,20 @@ const EXIT: Record<Outcome["kind"], ExitCodeValue> = {
 
 export function exitCodeOf(outcome: Outcome): ExitCodeValue {
   return EXIT[outcome.kind];
+}
+
+/** The kind of failure a failed run's exit code says (results.json from before the typed outcome has only the code). */
+export function failureKindOfExitCode(code: number): FailureKind {
+  const kinds = Object.keys(EXIT).filter((k): k is FailureKind => k !== "pass");
+  return kinds.find((k) => EXIT[k] === code) ?? "regression";
+}
+
+/** The kind of failure an exception says: its class when it is one of ours, otherwise a bug in the harness. */
+export function kindOfError(e: unknown): FailureKind {
+  if (isAbort(e)) return "interrupted";
+  if (e instanceof UsageError) return "configuration";
+  if (e instanceof HarnessError && !(e instanceof HarnessBug)) return "infrastructure";
+  return "bug";
 }
 
 /** The reason line (a stage's failure reads `<stage>: <reason>`), or undefined for a pass. */

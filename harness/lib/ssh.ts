@@ -22,12 +22,15 @@ export interface CommandResult {
 }
 
 export class SshSession {
-  /** Why the connection went away after it was up (the guest's side closed it, a reset), once it has. */
-  lost: string | undefined;
+  /** Resolves, with why, once the connection that was up went away (the guest's side closed it, a reset). */
+  readonly closed: Promise<string>;
 
   private constructor(private readonly client: Client) {
-    client.on("error", (e: Error) => (this.lost ??= e.message));
-    client.on("close", () => (this.lost ??= "connection closed"));
+    // The first of these is the reason; a promise settles once, so later ones change nothing.
+    this.closed = new Promise((resolve) => {
+      client.on("error", (e: Error) => resolve(e.message));
+      client.on("close", () => resolve("connection closed"));
+    });
   }
 
   static connect(target: SshTarget, timeoutMs: number): Promise<SshSession> {
@@ -109,7 +112,6 @@ export class SshSession {
   }
 
   close(): void {
-    this.lost ??= "closed by the harness";
     this.client.end();
   }
 }

@@ -73,6 +73,8 @@ export async function runGuestTests(input: GuestRunInput, deps: Deps): Promise<S
 
 /** How long to wait, once SSH dropped or the command died, for the console to say why. */
 const DEATH_GRACE_MS = 5000;
+/** A command ended without an exit code: how long the session may take to notice its connection went. */
+const LOST_NOTICE_MS = 500;
 /** After a timeout: how long a trivial command may take before the guest counts as stopped. */
 const ALIVE_CHECK_MS = 5000;
 
@@ -101,8 +103,9 @@ async function runOne(test: GuestTest, input: GuestRunInput, deps: Deps): Promis
   ]);
   // A command that ended without an exit code because the connection itself went away is SSH lost, not a
   // test that printed nothing (the session notices the close as the channel does, or just after it).
-  const connectionGone = "timedOut" in ran && ran.exitCode === null && !ran.timedOut && (await lostWithin(session, 500));
-  const outcome: Outcome = connectionGone ? { lost: new Error(session.lost) } : ran;
+  const noExitCode = "timedOut" in ran && ran.exitCode === null && !ran.timedOut;
+  const lostFor = noExitCode ? await Promise.race([session.closed, delay(LOST_NOTICE_MS).then(() => undefined)]) : undefined;
+  const outcome: Outcome = lostFor !== undefined ? { lost: new Error(lostFor) } : ran;
   if (deps.signal.aborted) throw new InterruptedError(`interrupted during ${test.suite}/${test.name}`);
 
   // SSH dropped, QEMU ended, or the command went without an exit code: the kernel may have died under
@@ -217,10 +220,8 @@ function died(test: GuestTest, report: Finding, kernelLog: string[], findings: F
   };
 }
 
-/** Whether the SSH connection is gone, or goes within ms. */
-async function lostWithin(session: SshSession, ms: number): Promise<boolean> {
-  for (const until = Date.now() + ms; !session.lost && Date.now() < until;) await new Promise((r) => setTimeout(r, 50));
-  return session.lost !== undefined;
+function delay(ms: number): Promise<void> {
+  return new Promise((r) => setTimeout(r, ms).unref());
 }
 
 /** true when `p` settled within `ms`. */

@@ -2,7 +2,7 @@
 // report, the decoded stack, the console around it), every test with its TAP points and kernel log, SMMU
 // events with their tests, the patches, the benchmark charts, and links to the raw files. Pure: it reads
 // what results.json, manifest.json and the console say, and returns a page.
-import type { Outcome } from "../../../lib/outcome.ts";
+import { failureKindOfExitCode, type Outcome } from "../../../lib/outcome.ts";
 import type { RunResults } from "../results.ts";
 import { parseTap, type TapPoint } from "../tap.ts";
 import { benchOf, fmt, headlineFigures, pathName } from "./bench.ts";
@@ -62,8 +62,7 @@ ${rawFiles(input.files)}
 function outcomeOf(r: RunResults): Outcome {
   if (r.outcome) return r.outcome;
   if (r.status === "pass") return { kind: "pass" };
-  const kind =
-    r.exitCode === 2 ? "configuration" : r.exitCode === 3 ? "infrastructure" : r.exitCode === 4 ? "bug" : r.exitCode === 130 ? "interrupted" : "regression";
+  const kind = failureKindOfExitCode(r.exitCode);
   const failedStage = r.stages.find((s) => s.status === "fail");
   return {
     kind,

@@ -1,6 +1,6 @@
 // The kconfig stage on the real Debian 6.12 tree and the tree's own merge_config.sh: an option whose
 // dependency is missing is dropped by Kconfig, and the stage names it.
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { copyFileSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -69,5 +69,32 @@ describe("configureKernel on linux-source-6.12", () => {
       deps,
     );
     expect(r.status, r.details?.join("\n")).toBe("pass");
+  });
+
+  it("a reused .config reports the commands with this run's fragment paths, not those of the run that made it", async () => {
+    // Another clone with the same fragments: same key (contents, not paths), so its .config is reused, and
+    // reproduce.sh must still name files that exist here (CI once ran with a cache made by another clone).
+    const names = ["base", "ssh"];
+    const input = (dir: string) => ({
+      treeDir: tree.path,
+      treeStateId: treeStateId(tree.state),
+      buildDir: join(work, "build-moved"),
+      base: "allnoconfig" as const,
+      fragments: names.map((f) => join(dir, `${f}.config`)),
+      toolchain: defaultToolchain,
+      logFile: join(work, "build.log"),
+    });
+    const first = join(work, "clone-a");
+    const second = join(work, "clone-b");
+    for (const dir of [first, second]) {
+      mkdirSync(dir);
+      for (const f of names) copyFileSync(join(repoRoot, "kernel-config", `${f}.config`), join(dir, `${f}.config`));
+    }
+    expect((await configureKernel(input(first), deps)).output?.reused).toBe(false);
+    rmSync(first, { recursive: true });
+    const again = await configureKernel(input(second), deps);
+    expect(again.output?.reused).toBe(true);
+    const merge = again.ran?.find((c) => c.argv[0] === "scripts/kconfig/merge_config.sh");
+    expect(merge?.argv.slice(-2)).toEqual(input(second).fragments);
   });
 });

@@ -38,8 +38,6 @@ export interface KernelConfig {
 }
 
 const KEY_FILE = ".wdh-config-key";
-/** The commands that made the .config in the build dir: a reused .config reports them too (reproduce.sh). */
-const RAN_FILE = ".wdh-config-ran.json";
 
 export async function configureKernel(input: KconfigInput, deps: Deps): Promise<StageResult<KernelConfig>> {
   const started = performance.now();
@@ -54,17 +52,15 @@ export async function configureKernel(input: KconfigInput, deps: Deps): Promise<
   const keyFile = join(input.buildDir, KEY_FILE);
   const requested: RequestedOption[] = fragments.flatMap((f) => parseFragment(f.text, basename(f.path)));
 
-  const ranFile = join(input.buildDir, RAN_FILE);
-  const reused = existsSync(dotConfig) && existsSync(keyFile) && readFileSync(keyFile, "utf8") === key && existsSync(ranFile);
-  let ran: RanCommand[];
+  const reused = existsSync(dotConfig) && existsSync(keyFile) && readFileSync(keyFile, "utf8") === key;
   if (!reused) {
     deps.progress(`merge_config.sh ${input.base} + ${fragments.length} fragments`);
-    ran = await regenerate(input, deps);
-    writeFileSync(ranFile, JSON.stringify(ran, null, 2) + "\n");
+    await regenerate(input, deps);
     writeFileSync(keyFile, key);
-  } else {
-    ran = JSON.parse(readFileSync(ranFile, "utf8")) as RanCommand[];
   }
+  // Built from this run's inputs, not recorded by the run that made the .config: the key covers the fragments'
+  // contents, not their paths, so another clone's run may have made it (reproduce.sh must name files that exist).
+  const ran = configCommands(input).map((c) => c.shown);
 
   const output: KernelConfig = { dotConfig, key, fragments: fragmentHashes, reused };
   const values = parseDotConfig(readFileSync(dotConfig, "utf8"));
@@ -105,32 +101,28 @@ async function definitionOf(option: string, treeDir: string, values: Map<string,
   return { defined: `${hit[1]}:${hit[2]}`, expressions, values: symbolValues(expressions, values) };
 }
 
-async function regenerate(input: KconfigInput, deps: Deps): Promise<RanCommand[]> {
+/** The commands that make the .config, with this run's paths: a reused .config reports them too (reproduce.sh). */
+function configCommands(input: KconfigInput): { file: string; args: string[]; shown: RanCommand }[] {
+  const env = { ARCH: input.toolchain.arch, CROSS_COMPILE: input.toolchain.crossCompile };
+  const step = (file: string, args: string[]) => {
+    // what reproduce.sh says: the tree-relative script, and the variables merge_config.sh reads from the environment
+    const shownFile = file.startsWith(`${input.treeDir}/`) ? file.slice(input.treeDir.length + 1) : file;
+    return { file, args, shown: { argv: [shownFile, ...args], cwd: input.treeDir, ...(file === "make" ? {} : { env }) } };
+  };
+  const mergeConfig = join(input.treeDir, "scripts/kconfig/merge_config.sh");
+  const dotConfig = join(input.buildDir, ".config");
+  const olddefconfig = step("make", [...kernelMakeArgs(input), "olddefconfig"]);
+  if (input.base === "allnoconfig") return [step(mergeConfig, ["-n", "-O", input.buildDir, ...input.fragments]), olddefconfig];
+  // merge_config.sh knows allnoconfig (-n) and alldefconfig only: tinyconfig first, then merge onto it.
+  return [step("make", [...kernelMakeArgs(input), "tinyconfig"]), step(mergeConfig, ["-m", "-O", input.buildDir, dotConfig, ...input.fragments]), olddefconfig];
+}
+
+async function regenerate(input: KconfigInput, deps: Deps): Promise<void> {
   const dotConfig = join(input.buildDir, ".config");
   const before = existsSync(dotConfig) ? { text: readFileSync(dotConfig, "utf8"), mtime: statSync(dotConfig).mtime } : undefined;
   // merge_config.sh runs make itself and takes the architecture from the environment only.
   const env = { ...kernelMakeEnv(input.toolchain), ARCH: input.toolchain.arch, CROSS_COMPILE: input.toolchain.crossCompile };
-  const ran: RanCommand[] = [];
-  const run = (file: string, args: string[]) => {
-    // what reproduce.sh says: the tree-relative script, and the variables merge_config.sh reads from the environment
-    const shown = file.startsWith(`${input.treeDir}/`) ? file.slice(input.treeDir.length + 1) : file;
-    ran.push({
-      argv: [shown, ...args],
-      cwd: input.treeDir,
-      ...(file === "make" ? {} : { env: { ARCH: input.toolchain.arch, CROSS_COMPILE: input.toolchain.crossCompile } }),
-    });
-    return deps.exec(file, args, { cwd: input.treeDir, env, signal: deps.signal, logFile: input.logFile });
-  };
-  const mergeConfig = join(input.treeDir, "scripts/kconfig/merge_config.sh");
-  if (input.base === "allnoconfig") {
-    await run(mergeConfig, ["-n", "-O", input.buildDir, ...input.fragments]);
-  } else {
-    // merge_config.sh knows allnoconfig (-n) and alldefconfig only: tinyconfig first, then merge onto it.
-    await run("make", [...kernelMakeArgs(input), "tinyconfig"]);
-    await run(mergeConfig, ["-m", "-O", input.buildDir, dotConfig, ...input.fragments]);
-  }
-  await run("make", [...kernelMakeArgs(input), "olddefconfig"]);
+  for (const c of configCommands(input)) await deps.exec(c.file, c.args, { cwd: input.treeDir, env, signal: deps.signal, logFile: input.logFile });
   // An unchanged .config keeps its old mtime, so make does not think the configuration moved.
   if (before && readFileSync(dotConfig, "utf8") === before.text) utimesSync(dotConfig, before.mtime, before.mtime);
-  return ran;
 }

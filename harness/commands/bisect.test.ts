@@ -3,7 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import type { BisectResult, StepRecord } from "../stages/bisect/engine.ts";
-import { identicalKernelWarning, parseHunt } from "./bisect.ts";
+import { bisectedPatches, identicalKernelWarning, parseHunt } from "./bisect.ts";
 
 const dirs: string[] = [];
 afterEach(() => dirs.splice(0).forEach((d) => rmSync(d, { recursive: true, force: true })));
@@ -46,5 +46,16 @@ describe("parseHunt", () => {
     expect(parseHunt("auto")).toEqual({ kind: "auto" });
     expect(parseHunt("test:warpdrive/isolation")).toEqual({ kind: "test", test: "warpdrive/isolation" });
     expect(() => parseHunt("oops")).toThrow(/--hunt oops: expected auto, build, boot, test/);
+  });
+});
+
+describe("bisectedPatches: the last series is bisected, the ones it comes after are its base", () => {
+  const p = (series: string, commit: string) => ({ series, commit });
+  it("starts after the last patch of the series before it", () => {
+    const patches = [p("warpdrive-virtio", "a1"), p("warpdrive-virtio", "a2"), p("bisect-panic", "b1"), p("bisect-panic", "b2"), p("bisect-panic", "b3")];
+    expect(bisectedPatches(patches, "base")).toEqual({ good: "a2", count: 3, series: "bisect-panic", under: ["warpdrive-virtio"] });
+  });
+  it("a series alone starts at the tree's base", () => {
+    expect(bisectedPatches([p("mine", "c1"), p("mine", "c2")], "base")).toEqual({ good: "base", count: 2, series: "mine", under: [] });
   });
 });

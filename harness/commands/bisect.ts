@@ -72,9 +72,11 @@ export async function runBisectCommand(
   } else {
     const series = need(ctx, "series");
     if (series.patches.length === 0) throw new UsageError("a patch-level bisection needs a series (--series NAME, or one in the profile)");
-    good = series.base;
+    const range = bisectedPatches(series.patches, series.base);
+    good = range.good;
     bad = series.head;
-    print(`bisect: ${series.patches.length} patches of ${job.series.map((s) => s.name).join(" + ")} on ${tree.description}`);
+    const under = range.under.length ? ` + ${range.under.join(" + ")}` : "";
+    print(`bisect: ${range.count} patches of ${range.series} on ${tree.description}${under}`);
   }
 
   // Held for the whole bisection: git bisect checks out commit after commit in this tree.
@@ -197,4 +199,16 @@ export async function runBisectStep(
   } finally {
     release();
   }
+}
+
+/**
+ * A patch-level bisection covers the last series applied: the one under test (--series, an mbox, the profile's
+ * last). The series it comes after (`after:`, or listed before it) are its base, as the tree is: they are known
+ * to a developer bisecting their own series, and each of their patches would cost a point for nothing.
+ */
+export function bisectedPatches(patches: { series: string; commit: string }[], base: string): { good: string; count: number; series: string; under: string[] } {
+  const series = patches.at(-1)!.series;
+  const first = patches.findIndex((p) => p.series === series);
+  const under = [...new Set(patches.slice(0, first).map((p) => p.series))];
+  return { good: first > 0 ? patches[first - 1]!.commit : base, count: patches.length - first, series, under };
 }

@@ -228,7 +228,11 @@ function writeReproduce(ctx: Context, command: string): void {
     if (qemu.build) {
       const env = Object.entries(qemuBuildEnv(ctx.job.qemu?.def.ccache ?? true)).map(([k, v]) => `${k}=${shellQuote(v)}`);
       if (env.length) lines.push(`export ${env.join(" ")}`);
-      lines.push(`mkdir -p ${shellQuote(qemu.build.buildDir)} && cd ${shellQuote(qemu.build.buildDir)}`, q(qemu.build.configureArgv), q(qemu.build.ninjaArgv));
+      lines.push(`mkdir -p ${shellQuote(qemu.build.buildDir)} && cd ${shellQuote(qemu.build.buildDir)}`);
+      // the devices file configure names (--with-devices-aarch64): the build dir holds it, written here too
+      const devices = qemu.build.devices;
+      if (devices) lines.push(`cat > ${devices.name}.mak <<'EOF'`, ...devices.text.trimEnd().split("\n"), "EOF");
+      lines.push(q(qemu.build.configureArgv), q(qemu.build.ninjaArgv));
       for (const t of qemu.checks ?? []) lines.push(`QTEST_QEMU_BINARY=${shellQuote(qemu.build.binary)} ${q(t.argv)}`);
     }
   }

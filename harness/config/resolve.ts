@@ -122,7 +122,11 @@ function qemuJob(machine: MachineDef, qemuTree: string | undefined, machineFile:
   if (qemuTree) {
     // Your own tree is built as it is: its HEAD is your series.
     return {
-      def: { ...(def ?? { configure: DEFAULT_QEMU_CONFIGURE, ccache: true, check: [], checkTimeout: 300 }), source: { path: resolve(qemuTree) }, series: [] },
+      def: {
+        ...(def ?? { configure: DEFAULT_QEMU_CONFIGURE, devices: "machine" as const, kconfig: [], ccache: true, check: [], checkTimeout: 300 }),
+        source: { path: resolve(qemuTree) },
+        series: [],
+      },
       source: { kind: "path", path: resolve(qemuTree) },
       series: [],
     };

@@ -185,6 +185,13 @@ export const QemuBuildSchema = v.strictObject({
   /** QEMU series (folders under patches/), applied in order with git am. */
   series: v.optional(v.array(v.string()), []),
   configure: v.optional(v.array(v.string()), DEFAULT_QEMU_CONFIGURE),
+  /**
+   * "machine": only the board and devices the machine file names (--without-default-devices), a fraction of
+   * the build; "all": every board and device QEMU's configure builds for the target by default.
+   */
+  devices: v.optional(v.picklist(["machine", "all"]), "machine"),
+  /** Kconfig symbols (QEMU's, CONFIG_ optional) to build in beside the machine's, for what the harness's table does not know. */
+  kconfig: v.optional(v.array(v.pipe(v.string(), v.regex(/^(CONFIG_)?[A-Z0-9_]+$/, "a QEMU Kconfig symbol"))), []),
   ccache: v.optional(v.boolean(), true),
   /** qtests (tests/qtest/<name>) built with QEMU and run before any guest boots on it. */
   check: v.optional(v.array(Name), []),

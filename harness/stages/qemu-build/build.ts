@@ -12,6 +12,7 @@ import { failed, passed, type Deps, type StageResult } from "../../lib/stage.ts"
 import { createProgress } from "../../lib/progress.ts";
 import { fileSha256 } from "../build/build.ts";
 import { describeBuildError, firstBuildErrors } from "../build/errors.ts";
+import type { DevicesFile } from "./devices.ts";
 
 export interface QemuBuildInput {
   treeDir: string;
@@ -24,6 +25,8 @@ export interface QemuBuildInput {
   buildDir: string;
   logFile: string;
   jobs?: number;
+  /** Only these devices (--without-default-devices), or QEMU's defaults for the target when absent. */
+  devices?: DevicesFile;
 }
 
 export interface QemuBuild {
@@ -39,6 +42,8 @@ export interface QemuBuild {
   /** The commands that ran (or would run, when up to date), for reproduce.sh. */
   configureArgv: string[];
   ninjaArgv: string[];
+  /** The devices file of a --without-default-devices build. */
+  devices?: DevicesFile;
 }
 
 const STAMP = ".wdh-qemu-stamp";
@@ -62,8 +67,26 @@ export function qemuBuildEnv(ccache: boolean): Record<string, string> {
   return { CCACHE_DIR: process.env.CCACHE_DIR ?? cacheDir("ccache"), CCACHE_MAXSIZE: "5G", CCACHE_DEPEND: "1", CCACHE_BASEDIR: "/", CCACHE_NOHASHDIR: "1" };
 }
 
-export function configureArgv(input: Pick<QemuBuildInput, "treeDir" | "configure" | "ccache">): string[] {
-  return [join(input.treeDir, "configure"), `--cc=${input.ccache ? "ccache " : ""}gcc`, ...input.configure];
+export function configureArgv(input: Pick<QemuBuildInput, "treeDir" | "configure" | "ccache" | "buildDir" | "devices">): string[] {
+  return [join(input.treeDir, "configure"), `--cc=${input.ccache ? "ccache " : ""}gcc`, ...input.configure, ...deviceArgs(input)];
+}
+
+/**
+ * configure takes a devices file by name only, as configs/devices/<target>/<name>.mak in the source tree;
+ * a relative name reaches the build dir, which stays out of the tree's git status (and the harness's
+ * source trees are never written to).
+ */
+function deviceArgs(input: Pick<QemuBuildInput, "treeDir" | "buildDir" | "devices">): string[] {
+  if (!input.devices) return [];
+  const from = join(resolve(input.treeDir), "configs/devices/aarch64-softmmu");
+  return ["--without-default-devices", `--with-devices-aarch64=${relative(from, join(resolve(input.buildDir), input.devices.name))}`];
+}
+
+/** Written only when missing or different: meson reads it (its depfile names it), so a new mtime would reconfigure. */
+function writeDevicesFile(input: QemuBuildInput): void {
+  if (!input.devices) return;
+  const file = join(input.buildDir, `${input.devices.name}.mak`);
+  if (!existsSync(file) || readFileSync(file, "utf8") !== input.devices.text) writeFileSync(file, input.devices.text);
 }
 
 export function ninjaArgv(input: Pick<QemuBuildInput, "buildDir" | "extraTargets" | "jobs">, jobs: number): string[] {
@@ -94,6 +117,7 @@ export async function buildQemu(input: QemuBuildInput, deps: Deps): Promise<Stag
         // Another configure line or compiler: start from an empty build dir (ccache keeps it quick).
         rmSync(input.buildDir, { recursive: true, force: true });
         mkdirSync(input.buildDir, { recursive: true });
+        writeDevicesFile(input);
         deps.progress("configure");
         await deps.exec(configure[0]!, configure.slice(1), {
           cwd: input.buildDir,
@@ -104,6 +128,7 @@ export async function buildQemu(input: QemuBuildInput, deps: Deps): Promise<Stag
         writeFileSync(join(input.buildDir, CONFIGURE_STAMP), configureKey);
         reconfigured = true;
       }
+      writeDevicesFile(input);
       await keepWerror(input, deps);
       await deps.exec(ninja[0]!, ninja.slice(1), {
         env: qemuBuildEnv(input.ccache),
@@ -138,6 +163,7 @@ export async function buildQemu(input: QemuBuildInput, deps: Deps): Promise<Stag
     upToDate,
     reconfigured,
     configureArgv: configure,
+    ...(input.devices ? { devices: input.devices } : {}),
     ninjaArgv: ninja,
   };
   return passed("qemu-build", started, output, { logFile: input.logFile, reason: upToDate ? "up to date, ninja not run" : `${QEMU_BINARY} built` });

@@ -105,6 +105,8 @@ export async function buildQemu(input: QemuBuildInput, deps: Deps): Promise<Stag
   const stampFile = join(input.buildDir, STAMP);
   const upToDate = input.state.dirty === null && existsSync(binary) && existsSync(stampFile) && readFileSync(stampFile, "utf8") === key;
   let reconfigured = false;
+  // which command failed, for the reason: configure, meson configure (keepWerror) or ninja
+  let phase = "configure";
 
   if (!upToDate) {
     rmSync(stampFile, { force: true });
@@ -129,7 +131,9 @@ export async function buildQemu(input: QemuBuildInput, deps: Deps): Promise<Stag
         reconfigured = true;
       }
       writeDevicesFile(input);
+      phase = "meson configure";
       await keepWerror(input, deps);
+      phase = "ninja";
       await deps.exec(ninja[0]!, ninja.slice(1), {
         env: qemuBuildEnv(input.ccache),
         signal: deps.signal,
@@ -140,8 +144,7 @@ export async function buildQemu(input: QemuBuildInput, deps: Deps): Promise<Stag
       if (!(e instanceof ExecError)) throw e;
       const log = readFileSync(input.logFile, "utf8");
       const errors = firstBuildErrors(log, 5).map((err) => (err.file ? { ...err, file: inTree(err.file, input) } : err));
-      const what = reconfigured || !existsSync(join(input.buildDir, "build.ninja")) ? "configure" : "ninja";
-      return failed("qemu-build", started, errors[0] ? `QEMU build failed: ${describeBuildError(errors[0])}` : `${what} exited with ${e.result.exitCode}`, {
+      return failed("qemu-build", started, errors[0] ? `QEMU build failed: ${describeBuildError(errors[0])}` : `${phase} exited with ${e.result.exitCode}`, {
         details: errors.length ? errors.map(describeBuildError) : log.trim().split("\n").slice(-8),
         logFile: input.logFile,
       });

@@ -8,7 +8,11 @@ import { UsageError } from "../../lib/errors.ts";
 import { sha256 } from "../../lib/paths.ts";
 
 const MACHINE_SYMBOLS: Record<string, string[]> = {
-  virt: ["ARM_VIRT"], // hw/arm/meson.build; selects ARM_SMMUV3, the GIC, PL011, PCIe host bridge, fw_cfg
+  // hw/arm/meson.build; ARM_VIRT selects ARM_SMMUV3, the GIC, PL011, the PCIe host bridge, fw_cfg. CXL too:
+  // ARM_VIRT selects ACPI_CXL, whose hw/acpi/cxl.c calls cxl_fmws_get_all_sorted() in hw/cxl, which only
+  // CXL compiles (on QEMU 10.2.2 without it the link fails; CXL is "default y if PCI_EXPRESS", so a
+  // default build never sees this).
+  virt: ["ARM_VIRT", "CXL"],
 };
 
 const DEVICE_SYMBOLS: Record<string, string[]> = {

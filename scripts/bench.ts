@@ -1,4 +1,4 @@
-// npm run bench [-- --skip-cold | --only-cold] [--repeat N] [--no-qemu | --only-qemu] [--no-sva | --only-sva]
+// npm run bench [-- --skip-cold | --only-cold] [--repeat N] [--no-qemu | --only-qemu | --only-qemu-cold] [--no-sva | --only-sva]
 //                 [--only-warpdrive]
 // Prints the figures the harness is held to, each next to the same step done by hand (plain make,
 // qemu-system-aarch64, ssh) on this machine. Not a test: it measures and prints.
@@ -20,6 +20,7 @@ import { resolveJob } from "../harness/config/resolve.ts";
 import { treeState } from "../harness/lib/git.ts";
 import { buildQemu, qemuBuildDirFor } from "../harness/stages/qemu-build/build.ts";
 import { prepareQemuTree } from "../harness/stages/qemu-build/source.ts";
+import { devicesFor } from "../harness/stages/qemu-build/devices.ts";
 import { applySeries } from "../harness/stages/series/series.ts";
 import { materializeSeries } from "../harness/stages/series/sources.ts";
 
@@ -77,6 +78,11 @@ if (onlyWarpdrive) {
 }
 if (onlySva) {
   await svaRows();
+  printTable();
+  process.exit(0);
+}
+if (args.includes("--only-qemu-cold")) {
+  await qemuColdRows();
   printTable();
   process.exit(0);
 }
@@ -254,6 +260,7 @@ async function qemuRows() {
             treeDir: tree.path,
             state: applied.output!.state,
             configure: q.def.configure,
+            devices: devicesFor(job.machine, q.def),
             extraTargets: [],
             ccache: true,
             buildDir: qemuBuildDirFor(tree.path, true),
@@ -289,6 +296,7 @@ async function qemuRows() {
           treeDir: tree,
           state,
           configure: q.def.configure,
+          devices: devicesFor(job.machine, q.def),
           extraTargets: [],
           ccache: true,
           buildDir: qemuBuildDirFor(tree, true),
@@ -317,6 +325,49 @@ async function qemuRows() {
     console.log(`${size}: built QEMU: ${fig(cached)}; Debian 7.2: ${fig(stockFull)}`);
     rows.push([`WarpDrive bench ${size}`, fig(cached), fig(stockFull), "harness = built QEMU, by hand = Debian 7.2"]);
   }
+}
+
+// ---- The machine's QEMU built cold twice in one session, with only the machine's devices and with all of
+// QEMU's defaults for the target: the same tree and series (fetched and applied once, not timed), each
+// build in an empty build dir with an empty ccache, so neither helps the other.
+async function qemuColdRows() {
+  const job = resolveJob({ profile: "sva-emulation" });
+  const q = job.qemu!;
+  const tree = (await prepareQemuTree(q.source, deps)).output!;
+  const patches = [];
+  for (const spec of q.series) patches.push(...(await materializeSeries(spec, { loreUrl: "", offline: true }, deps)).patches);
+  const applied = await applySeries(
+    { treeDir: tree.path, managed: true, baseCommit: tree.baseCommit, patches, logFile: join(cacheDir("bench"), "series.log") },
+    deps,
+  );
+  const savedCcache = process.env.CCACHE_DIR;
+  for (const devices of ["machine", "all"] as const) {
+    const dir = mkdtempSync(join(cacheDir("bench"), `qemu-cold-${devices}-`));
+    process.env.CCACHE_DIR = join(dir, "ccache");
+    try {
+      const input = {
+        treeDir: tree.path,
+        state: applied.output!.state,
+        configure: q.def.configure,
+        devices: devicesFor(job.machine, { ...q.def, devices }),
+        extraTargets: [],
+        ccache: true,
+        buildDir: join(dir, "build"),
+        logFile: join(dir, "build.log"),
+      };
+      const [ms, b] = await timed(() => buildQemu(input, deps));
+      if (b.status !== "pass") throw new Error(`cold QEMU build (${devices}) failed: ${b.reason}`);
+      const steps = /\[(\d+)\/(\d+)\]/g;
+      let total = 0;
+      for (const m of readFileSync(input.logFile, "utf8").matchAll(steps)) total = Number(m[2]);
+      const what = devices === "machine" ? `only the machine's devices (${input.devices!.symbols.length} symbols)` : "all default devices";
+      row(`cold QEMU build (configure + ninja), ${what}: ${total} ninja steps`, ms, undefined, "minimal a fraction of all");
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }
+  if (savedCcache === undefined) delete process.env.CCACHE_DIR;
+  else process.env.CCACHE_DIR = savedCcache;
 }
 
 function printTable() {

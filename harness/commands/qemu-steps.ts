@@ -5,8 +5,7 @@ import { acquireLock } from "../lib/lock.ts";
 import { skipped } from "../lib/stage.ts";
 import { buildQemu, qemuBuildDirFor } from "../stages/qemu-build/build.ts";
 import { checkQemu, qtestPath } from "../stages/qemu-build/check.ts";
-import { machineDevices, type DevicesFile } from "../stages/qemu-build/devices.ts";
-import type { MachineDef } from "../config/schema.ts";
+import { devicesFor } from "../stages/qemu-build/devices.ts";
 import { prepareQemuTree } from "../stages/qemu-build/source.ts";
 import { runCheckpatch } from "../stages/checkpatch/checkpatch.ts";
 import { applySeries } from "../stages/series/series.ts";
@@ -101,7 +100,7 @@ export const qemuSteps: Step[] = [
           treeDir: tree.path,
           state: ctx.qemu.series.state,
           configure: q.def.configure,
-          ...(q.def.devices === "machine" ? { devices: devicesOf(ctx.job.machine, q.def.kconfig) } : {}),
+          devices: devicesFor(ctx.job.machine, q.def),
           extraTargets: q.def.check.map((name) => relative(buildDir, qtestPath(buildDir, name))),
           ccache: q.def.ccache,
           buildDir,
@@ -147,9 +146,3 @@ export const qemuSteps: Step[] = [
     },
   },
 ];
-
-/** The board and every device the machine file puts on QEMU's command line. */
-function devicesOf(machine: MachineDef, kconfig: string[]): DevicesFile {
-  const drivers = [...(machine.network.driver === "none" ? [] : [machine.network.driver]), ...machine.devices.map((d) => d.driver)];
-  return machineDevices(machine.machine, drivers, kconfig);
-}

@@ -4,15 +4,16 @@
 // and takes only the symbols a devices file sets plus what they `select`, which cuts the build to what the
 // machine can boot. The table below names, for each -machine and -device the machine files use, the
 // Kconfig symbol that compiles it in (from QEMU's hw/*/meson.build `when: 'CONFIG_...'` lines).
+import type { MachineDef, QemuBuildDef } from "../../config/schema.ts";
 import { UsageError } from "../../lib/errors.ts";
 import { sha256 } from "../../lib/paths.ts";
 
 const MACHINE_SYMBOLS: Record<string, string[]> = {
   // hw/arm/meson.build; ARM_VIRT selects ARM_SMMUV3, the GIC, PL011, the PCIe host bridge, fw_cfg. CXL too:
   // ARM_VIRT selects ACPI_CXL, whose hw/acpi/cxl.c calls cxl_fmws_get_all_sorted() in hw/cxl, which only
-  // CXL compiles (on QEMU 10.2.2 without it the link fails; CXL is "default y if PCI_EXPRESS", so a
-  // default build never sees this).
-  virt: ["ARM_VIRT", "CXL"],
+  // CXL compiles (on QEMU 10.2.2 without it the link fails), and CXL depends on PXB (the PCIe expander
+  // bridge). A default build has both ("default y"), so it never sees this.
+  virt: ["ARM_VIRT", "CXL", "PXB"],
 };
 
 const DEVICE_SYMBOLS: Record<string, string[]> = {
@@ -56,4 +57,11 @@ export function machineDevices(machine: string, drivers: string[], extra: string
   const sorted = [...symbols].sort();
   const text = `# Written by warpdrive-harness: the devices its machine names (--without-default-devices)\n${sorted.map((s) => `CONFIG_${s}=y`).join("\n")}\n`;
   return { name: `wdh-devices-${sha256(text).slice(0, 12)}`, text, symbols: sorted };
+}
+
+/** The devices file a machine's QEMU build takes, or none when its build asks for QEMU's defaults (devices: all). */
+export function devicesFor(machine: MachineDef, def: Pick<QemuBuildDef, "devices" | "kconfig">): DevicesFile | undefined {
+  if (def.devices === "all") return undefined;
+  const drivers = [...(machine.network.driver === "none" ? [] : [machine.network.driver]), ...machine.devices.map((d) => d.driver)];
+  return machineDevices(machine.machine, drivers, def.kconfig);
 }

@@ -11,9 +11,10 @@ import { sha256 } from "../../lib/paths.ts";
 const MACHINE_SYMBOLS: Record<string, string[]> = {
   // hw/arm/meson.build; ARM_VIRT selects ARM_SMMUV3, the GIC, PL011, the PCIe host bridge, fw_cfg. CXL too:
   // ARM_VIRT selects ACPI_CXL, whose hw/acpi/cxl.c calls cxl_fmws_get_all_sorted() in hw/cxl, which only
-  // CXL compiles (on QEMU 10.2.2 without it the link fails), and CXL depends on PXB (the PCIe expander
-  // bridge). A default build has both ("default y"), so it never sees this.
-  virt: ["ARM_VIRT", "CXL", "PXB"],
+  // CXL compiles (on QEMU 10.2.2 without it the link fails); CXL depends on PXB (the PCIe expander
+  // bridge), and hw/cxl calls into the type 3 memory device (cxl_type3_read/write), which only
+  // CXL_MEM_DEVICE compiles. A default build has all three ("default y"), so it never sees this.
+  virt: ["ARM_VIRT", "CXL", "CXL_MEM_DEVICE", "PXB"],
 };
 
 const DEVICE_SYMBOLS: Record<string, string[]> = {

@@ -123,7 +123,7 @@ function qemuJob(machine: MachineDef, qemuTree: string | undefined, machineFile:
     // Your own tree is built as it is: its HEAD is your series.
     return {
       def: {
-        ...(def ?? { configure: DEFAULT_QEMU_CONFIGURE, devices: "machine" as const, kconfig: [], ccache: true, check: [], checkTimeout: 300 }),
+        ...(def ?? { configure: DEFAULT_QEMU_CONFIGURE, devices: "all" as const, kconfig: [], ccache: true, check: [], checkTimeout: 300 }),
         source: { path: resolve(qemuTree) },
         series: [],
       },

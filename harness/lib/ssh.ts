@@ -21,6 +21,9 @@ export interface CommandResult {
   timedOut: boolean;
 }
 
+/** How long a channel being closed may take to confirm it before the command is given up on. */
+const CLOSE_GRACE_MS = 2000;
+
 export class SshSession {
   /** Resolves, with why, once the connection that was up went away (the guest's side closed it, a reset). */
   readonly closed: Promise<string>;
@@ -64,40 +67,33 @@ export class SshSession {
     });
   }
 
-  /** Run one command; a command that outlives its timeout is cut off (its channel closed). */
+  /**
+   * Run one command; a command that outlives its timeout is cut off (its channel closed). The timeout
+   * counts from the request, not from the channel's opening, and a guest that no longer answers (a locked
+   * CPU, a wedged network stack) confirms neither the opening nor the close: after CLOSE_GRACE_MS the
+   * command is given up on, timed out, whatever the other side says later.
+   */
   run(command: string, timeoutMs: number, signal?: AbortSignal): Promise<CommandResult> {
     const started = performance.now();
     return new Promise((resolve, reject) => {
-      this.client.exec(command, (err, stream: ClientChannel) => {
-        if (err) return reject(new InfraError(`SSH exec failed: ${err.message}`));
-        const out: Buffer[] = [];
-        const errOut: Buffer[] = [];
-        let timedOut = false;
-        const stop = () => {
-          try {
-            stream.signal("KILL");
-          } catch {
-            // dropbear may not support signals; closing the channel is enough
-          }
-          stream.close();
-        };
-        const timer = setTimeout(() => {
-          timedOut = true;
-          stop();
-        }, timeoutMs);
-        const onAbort = () => stop();
-        signal?.addEventListener("abort", onAbort, { once: true });
-        let exitCode: number | null = null;
-        let exitSignal: string | undefined;
-        stream.on("data", (d: Buffer) => out.push(d));
-        stream.stderr.on("data", (d: Buffer) => errOut.push(d));
-        stream.on("exit", (code: number | null, sig?: string) => {
-          exitCode = code;
-          exitSignal = sig ?? undefined;
-        });
-        stream.on("close", () => {
-          clearTimeout(timer);
-          signal?.removeEventListener("abort", onAbort);
+      const out: Buffer[] = [];
+      const errOut: Buffer[] = [];
+      let stream: ClientChannel | undefined;
+      let timedOut = false;
+      let settled = false;
+      let grace: NodeJS.Timeout | undefined;
+      let exitCode: number | null = null;
+      let exitSignal: string | undefined;
+      const settle = (how: () => void) => {
+        if (settled) return;
+        settled = true;
+        clearTimeout(timer);
+        clearTimeout(grace);
+        signal?.removeEventListener("abort", onAbort);
+        how();
+      };
+      const finish = () =>
+        settle(() =>
           resolve({
             exitCode,
             signal: exitSignal,
@@ -105,8 +101,42 @@ export class SshSession {
             stderr: Buffer.concat(errOut).toString("utf8"),
             durationMs: performance.now() - started,
             timedOut,
-          });
+          }),
+        );
+      const stop = () => {
+        if (stream) {
+          try {
+            stream.signal("KILL");
+          } catch {
+            // dropbear may not support signals; closing the channel is enough
+          }
+          stream.close();
+        }
+        grace ??= setTimeout(finish, CLOSE_GRACE_MS);
+      };
+      const timer = setTimeout(() => {
+        timedOut = true;
+        stop();
+      }, timeoutMs);
+      const onAbort = () => stop();
+      signal?.addEventListener("abort", onAbort, { once: true });
+      if (signal?.aborted) stop();
+      this.client.exec(command, (err, opened: ClientChannel) => {
+        if (settled) {
+          // opened after it was given up on: nobody reads it
+          if (!err) opened.close();
+          return;
+        }
+        if (err) return settle(() => reject(new InfraError(`SSH exec failed: ${err.message}`)));
+        stream = opened;
+        stream.on("data", (d: Buffer) => out.push(d));
+        stream.stderr.on("data", (d: Buffer) => errOut.push(d));
+        stream.on("exit", (code: number | null, sig?: string) => {
+          exitCode = code;
+          exitSignal = sig ?? undefined;
         });
+        stream.on("close", finish);
+        if (timedOut || signal?.aborted) stop();
       });
     });
   }

@@ -46,6 +46,12 @@ beforeAll(async () => {
           (conn as unknown as { _sock: { destroy(): void } })._sock.destroy();
           return;
         }
+        if (info.command.includes("goes-silent")) {
+          // the guest stops answering altogether (a CPU locked with interrupts off): nothing is read or
+          // written on this connection any more, not even the close of this channel
+          (conn as unknown as { _sock: { pause(): void } })._sock.pause();
+          return;
+        }
         stream.write("1..1\nok 1 - passes\n");
         stream.exit(0);
         stream.end();
@@ -134,4 +140,14 @@ describe("SSH lost under a test", () => {
     expect(r.reason).toMatch(/^SSH lost \(.*\) during ssh\/drops-ssh, and the console shows no kernel report \(QEMU still running\)$/);
     expect(r.output!.map((t) => `${t.name}:${t.status}`)).toEqual(["drops-ssh:error", "after:skip"]);
   }, 30_000);
+
+  it("a guest that stops answering: the test times out and the run stops, without waiting on the guest's side", async () => {
+    const { guest } = fakeGuest();
+    const session = await SshSession.connect(target(host.pub), 10_000);
+    // before the fix this never returned: the channel's close, then the alive check's opening, waited on the guest
+    const r = await runGuestTests({ guest, session, tests: [test("goes-silent"), test("after")], testScale: 0.2 }, deps);
+    session.close();
+    expect(r.output!.map((t) => `${t.name}:${t.status}`)).toEqual(["goes-silent:fail", "after:skip"]);
+    expect(r.output![0]!.reason).toBe("timed out after 1 s; nothing on the console; the guest no longer answers");
+  }, 40_000);
 });

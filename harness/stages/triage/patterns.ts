@@ -50,10 +50,31 @@ export interface Pattern {
   inFunction?: boolean;
   /** The stack is printed without a "Call trace:" header, right after the header (KFENCE). */
   bareStack?: boolean;
+  /**
+   * A line after which the stacks printed are other tasks' (RCU's grace-period kthread when it starved):
+   * they stay in the report's lines, but neither its stack nor its " in <function>" come from them.
+   */
+  otherStacks?: RegExp;
 }
 
 /** Default end of a report: the oops end marker printed by __warn(), die() and the sanitizers. */
 export const END_TRACE = /^---\[ end trace\b/;
+/**
+ * kernel/rcu/tree_stall.h's rcu_check_gp_kthread_starvation(): the stall report goes on with the
+ * grace-period kthread's stack, which says nothing about where the stalled CPU is.
+ */
+const RCU_KTHREAD_DUMP = /^(?:rcu: )?RCU grace-period kthread stack dump:/;
+
+/**
+ * A source path as the kernel tree names it. UBSAN prints the compiler's file name, which is absolute in a
+ * build with O= (kbuild maps __FILE__, not the sanitizers' source locations): the tree's own location
+ * differs between machines and must not reach titles or signatures.
+ */
+export function sourcePath(path: string): string {
+  const top = /\/((?:arch|block|certs|crypto|drivers|fs|include|init|io_uring|ipc|kernel|lib|mm|net|rust|samples|security|sound|virt)\/.*)$/;
+  return path.startsWith("/") ? (top.exec(path)?.[1] ?? path) : path;
+}
+
 /** printk's separator around KASAN and KFENCE reports. */
 const RULER = /^={40,}$/;
 /**
@@ -202,15 +223,6 @@ export const PATTERNS: Pattern[] = [
     title: (m) => `Watchdog detected hard LOCKUP on cpu ${m[1]}`,
     inFunction: true,
   },
-  // x86 formats, kept so the table also reads other architectures' logs.
-  {
-    id: "bug-page-fault",
-    kind: "bug",
-    severity: "error",
-    regex: /^BUG: unable to handle (?:page fault|kernel NULL pointer dereference|kernel paging request)/,
-    title: () => "BUG: unable to handle page fault",
-    inFunction: true,
-  },
   // kernel/sched/core.c
   {
     id: "bug-scheduling-while-atomic",
@@ -265,7 +277,7 @@ export const PATTERNS: Pattern[] = [
     kind: "ubsan",
     severity: "error",
     regex: /^UBSAN: (\S+) in (\S+?)(?::\d+)?\s*$/,
-    title: (m) => `UBSAN: ${m[1]} in ${m[2]}`,
+    title: (m) => `UBSAN: ${m[1]} in ${sourcePath(m[2]!)}`,
   },
 
   // kernel/rcu/tree_stall.h, pr_fmt "rcu: ".
@@ -276,6 +288,7 @@ export const PATTERNS: Pattern[] = [
     regex: /^(?:rcu: )?INFO: (\S+) detected (?:expedited )?stalls on CPUs\/tasks/,
     title: (m) => `rcu: INFO: ${m[1]} detected stalls on CPUs/tasks`,
     inFunction: true,
+    otherStacks: RCU_KTHREAD_DUMP,
   },
   {
     id: "rcu-self-stall",
@@ -284,6 +297,7 @@ export const PATTERNS: Pattern[] = [
     regex: /^(?:rcu: )?INFO: (\S+) self-detected stall on CPU/,
     title: (m) => `rcu: INFO: ${m[1]} self-detected stall on CPU`,
     inFunction: true,
+    otherStacks: RCU_KTHREAD_DUMP,
   },
   // kernel/hung_task.c
   {
@@ -381,8 +395,11 @@ export const CALL_TRACE = /^Call [Tt]race:\s*$/;
 export const TRACE_MARKER = /^\s*<\/?(?:TASK|IRQ|NMI|SOFTIRQ)>\s*$/;
 /** The arm64 register dump's program counter, "pc : func+0x48/0x2c0 [module]". */
 export const PC_LINE = /^pc : ([^\s+]+)\+0x/;
-/** Printed after the Call trace of an oops, before its end marker. */
-export const CODE_LINE = /^Code: /;
+/**
+ * Printed after the Call trace, before the end marker: an oops's "Code:" line, and with lockdep the irq
+ * state lines of print_irqtrace_events() (__warn() and die() both print them).
+ */
+export const AFTER_TRACE = /^(?:Code: |irq event stamp: |(?:hard|soft)irqs last +(?:en|dis)abled at )/;
 
 /**
  * Panic messages that are the consequence of an earlier report (oops=panic, panic_on_warn,

@@ -12,6 +12,32 @@ import { ConsoleTriage, isFailure, summarize, triageLog, type Finding } from "./
 const fixtureDir = join(repoRoot, "test/fixtures/console");
 const fixture = (name: string) => readFileSync(join(fixtureDir, name), "utf8");
 const triage = (name: string) => triageLog(fixture(name));
+/**
+ * The console of a run of test/fixtures/guest-tests/provoke-reports (scripts/capture-console-fixtures):
+ * LKDTM and friends provoke one report per test on a kernel that survives them.
+ */
+const provoked = triageLog(fixture("provoked-reports-6.12.log"));
+/** Its reports' ids and titles, as a kernel developer reading the console would name them. */
+const PROVOKED: [string, string][] = [
+  ["hung-task", "INFO: task sh:79 blocked for more than 5 seconds"],
+  ["warning", "WARNING in lkdtm_WARNING (drivers/misc/lkdtm/bugs.c:112)"],
+  ["lockdep", "WARNING: lock held when returning to user space!"],
+  ["bug-sleeping-in-atomic", "BUG: sleeping function called from invalid context at fs/file_table.c:452"],
+  ["oops-paging-request", "Unable to handle kernel paging request"],
+  ["bug-at", "kernel BUG at drivers/misc/lkdtm/bugs.c:105!"],
+  ["warning", "WARNING in ct_kernel_exit.constprop.0 (kernel/context_tracking.c:128)"],
+  ["oops-null-deref", "Unable to handle kernel NULL pointer dereference in lkdtm_EXCEPTION"],
+  ["oops-permission", "Unable to handle kernel write to read-only memory in lkdtm_WRITE_RO"],
+  ["ubsan", "UBSAN: array-index-out-of-bounds in drivers/misc/lkdtm/bugs.c:406"],
+  ["kfence", "KFENCE: use-after-free read in lkdtm_KFENCE_READ_AFTER_FREE"],
+  ["oom-kill", "Out of memory: Killed process (tail)"],
+  ["hard-lockup", "Watchdog detected hard LOCKUP on cpu 1"],
+  ["rcu-stall", "rcu: INFO: rcu_sched detected stalls on CPUs/tasks"],
+  ["rcu-stall", "rcu: INFO: rcu_sched detected stalls on CPUs/tasks"],
+  ["rcu-stall", "rcu: INFO: rcu_sched detected stalls on CPUs/tasks"],
+  ["rcu-stall", "rcu: INFO: rcu_sched detected stalls on CPUs/tasks"],
+  ["rcu-stall", "rcu: INFO: rcu_sched detected stalls on CPUs/tasks"],
+];
 const only = (findings: Finding[]) => {
   expect(findings).toHaveLength(1);
   return findings[0]!;
@@ -127,16 +153,16 @@ describe("NULL pointer dereference oops with oops=panic", () => {
 });
 
 describe("reports that do not stop the kernel", () => {
-  it("WARNING: title from the function and file:line, cut here and end trace are context", () => {
-    const w = only(triage("warning.log"));
-    expect(w).toMatchObject({ id: "warning", kind: "warning", severity: "warning", lineIndex: 13 });
-    expect(w.title).toBe("WARNING in __virtio_crypto_skcipher_do_req (drivers/crypto/virtio/virtio_crypto_skcipher_algs.c:371)");
-    expect(w.lines[0]).toContain("WARNING: CPU: 0 PID: 212 at");
+  it("WARNING: title from the function and file:line, the irq state lines and end trace are its own", () => {
+    const w = provoked.find((f) => f.id === "warning")!;
+    expect(w).toMatchObject({ kind: "warning", severity: "warning" });
+    expect(w.title).toBe("WARNING in lkdtm_WARNING (drivers/misc/lkdtm/bugs.c:112)");
+    expect(w.lines[0]).toMatch(/WARNING: CPU: \d PID: \d+ at drivers\/misc\/lkdtm\/bugs.c:112 lkdtm_WARNING\+0x1c\/0x24$/);
+    // lockdep's print_irqtrace_events() comes between the Call trace and the end marker
+    expect(w.lines.some((l) => l.includes("irq event stamp:"))).toBe(true);
     expect(w.lines.at(-1)).toContain("---[ end trace 0000000000000000 ]---");
-    expect(w.stack.slice(0, 3)).toEqual(["__virtio_crypto_skcipher_do_req", "virtio_crypto_skcipher_crypt_req", "crypto_pump_work"]);
-    expect(w.signature).toBe(
-      "warning: WARNING in __virtio_crypto_skcipher_do_req (drivers/crypto/virtio/virtio_crypto_skcipher_algs.c:N) | __virtio_crypto_skcipher_do_req < virtio_crypto_skcipher_crypt_req < crypto_pump_work",
-    );
+    expect(w.stack.slice(0, 3)).toEqual(["lkdtm_WARNING", "direct_entry", "full_proxy_write"]);
+    expect(w.signature).toBe("warning: WARNING in lkdtm_WARNING (drivers/misc/lkdtm/bugs.c:N) | lkdtm_WARNING < direct_entry < full_proxy_write");
     expect(isFailure(w)).toBe(true);
   });
 
@@ -160,13 +186,12 @@ describe("reports that do not stop the kernel", () => {
     expect(isFailure(k)).toBe(true);
   });
 
-  it("UBSAN: file without column, generic frames skipped in the signature", () => {
-    const u = only(triage("ubsan.log"));
-    expect(u.title).toBe("UBSAN: array-index-out-of-bounds in drivers/crypto/virtio/virtio_crypto_core.c:92");
+  it("UBSAN: the file as the tree names it (not the build machine's path), generic frames skipped in the signature", () => {
+    const u = provoked.find((f) => f.id === "ubsan")!;
+    expect(u.lines[0]).toContain("/root/.cache/warpdrive-harness/trees/"); // what the kernel printed
+    expect(u.title).toBe("UBSAN: array-index-out-of-bounds in drivers/misc/lkdtm/bugs.c:406");
     expect(u.stack[0]).toBe("dump_backtrace");
-    expect(u.signature).toBe(
-      "ubsan: UBSAN: array-index-out-of-bounds in drivers/crypto/virtio/virtio_crypto_core.c:N | virtcrypto_dataq_callback < vring_interrupt < vp_vring_interrupt",
-    );
+    expect(u.signature).toBe("ubsan: UBSAN: array-index-out-of-bounds in drivers/misc/lkdtm/bugs.c:N | lkdtm_ARRAY_BOUNDS < lkdtm_do_action < direct_entry");
     expect(u.lines.at(-1)).toContain("---[ end trace ]---");
   });
 
@@ -180,10 +205,22 @@ describe("reports that do not stop the kernel", () => {
   });
 
   it("hung task: the sleeping frames are skipped in the signature", () => {
-    const h = only(triage("hung-task.log"));
-    expect(h).toMatchObject({ kind: "hung-task", title: "INFO: task wdh-waiter:252 blocked for more than 122 seconds" });
+    const h = provoked.find((f) => f.id === "hung-task")!;
+    expect(h).toMatchObject({ kind: "hung-task", title: "INFO: task sh:79 blocked for more than 5 seconds" });
     expect(h.stack.slice(0, 2)).toEqual(["__switch_to", "__schedule"]);
-    expect(h.signature).toBe("hung-task: INFO: task wdh-waiter:N blocked for more than N seconds | wdh_waiter_fn < kthread < ret_from_fork");
+    expect(h.signature).toBe("hung-task: INFO: task sh:N blocked for more than N seconds | lkdtm_HUNG_TASK < lkdtm_do_action < direct_entry");
+  });
+
+  it("RCU stall whose CPU gave no backtrace: the grace-period kthread's stack is not the stall's", () => {
+    // a hard lockup with interrupts off: no NMI backtrace on virt under TCG, then rcu_sched starved
+    const stalls = provoked.filter((f) => f.kind === "rcu-stall");
+    expect(stalls.length).toBeGreaterThan(0);
+    for (const r of stalls) {
+      expect(r.title).toBe("rcu: INFO: rcu_sched detected stalls on CPUs/tasks");
+      expect(r.stack).toEqual([]);
+      expect(r.lines.some((l) => l.includes("RCU grace-period kthread stack dump:"))).toBe(true);
+      expect(r.lines.some((l) => l.includes("rcu_gp_fqs_loop+"))).toBe(true); // kept as context
+    }
   });
 
   it("SMMU event: decodes StreamID, event and input address, and is information only", () => {
@@ -223,12 +260,18 @@ describe("reports that do not stop the kernel", () => {
 
 describe("reports that end the run", () => {
   it("kernel BUG at: arm64's die() joins it, the panic makes it fatal", () => {
-    const [bug, panic] = triage("bug-at.log") as [Finding, Finding];
+    const [bug, panic] = triage("provoked-bug-panic-6.12.log") as [Finding, Finding];
     expect(bug).toMatchObject({ id: "bug-at", severity: "fatal", causedPanic: true });
-    expect(bug.title).toBe("kernel BUG at drivers/iommu/arm/arm-smmu-v3/arm-smmu-v3.c:1512!");
-    expect(bug.lines[1]).toContain("Internal error: Oops - BUG: 00000000f2000800 [#1] PREEMPT SMP");
-    expect(bug.stack.slice(0, 3)).toEqual(["arm_smmu_write_ste", "arm_smmu_install_ste_for_dev", "arm_smmu_attach_dev"]);
+    expect(bug.title).toBe("kernel BUG at drivers/misc/lkdtm/bugs.c:105!");
+    expect(bug.lines[1]).toContain("Internal error: Oops - BUG: 00000000f2000800 [#1] SMP");
+    expect(bug.stack.slice(0, 3)).toEqual(["lkdtm_BUG", "direct_entry", "full_proxy_write"]);
     expect(panic.title).toBe("Kernel panic - not syncing: Oops - BUG: Fatal exception");
+  });
+
+  it("the same BUG on a kernel that survives oopses is an error, not fatal", () => {
+    const bug = provoked.find((f) => f.id === "bug-at")!;
+    expect(bug).toMatchObject({ severity: "error", title: "kernel BUG at drivers/misc/lkdtm/bugs.c:105!" });
+    expect(bug.causedPanic).toBeUndefined();
   });
 
   it("soft lockup with softlockup_panic", () => {
@@ -269,12 +312,13 @@ describe("streaming", () => {
   });
 
   it("finish() completes a report cut short by the end of the console", () => {
-    const lines = fixture("warning.log").split("\n");
-    const cut = lines.slice(0, lines.findIndex((l) => l.endsWith("]  __virtio_crypto_skcipher_do_req+0x2f0/0x3a8")) + 2);
+    const lines = fixture("provoked-reports-6.12.log").split("\n");
+    const from = lines.findIndex((l) => l.includes("lkdtm: Performing direct entry WARNING"));
+    const cut = lines.slice(from, lines.findIndex((l, i) => i > from && l.endsWith("]  direct_entry+0xb8/0x13c")) + 1);
     const t = new ConsoleTriage();
     expect(cut.flatMap((l) => t.feed(l))).toEqual([]);
     const [w] = t.finish();
-    expect(w?.stack).toEqual(["__virtio_crypto_skcipher_do_req", "virtio_crypto_skcipher_crypt_req"]);
+    expect(w?.stack).toEqual(["lkdtm_WARNING", "direct_entry"]);
   });
 
   it("caps a report without an end at 60 lines", () => {
@@ -298,22 +342,8 @@ describe("pattern table", () => {
     expect(new Set(PATTERNS.map((p) => p.id)).size).toBe(PATTERNS.length);
   });
 
-  it("assorted reports each become one finding", () => {
-    expect(triage("assorted-reports.log").map((f) => f.title)).toEqual([
-      "Unable to handle kernel paging request in wdh_bad_read",
-      "Unable to handle kernel access to user memory outside uaccess routines in wdh_user_peek",
-      "Unable to handle kernel write to read-only memory in wdh_ro_write",
-      "Internal error: Oops - Undefined instruction in wdh_udf",
-      "BUG: unable to handle page fault in wdh_x86_read",
-      "BUG: scheduling while atomic",
-      "BUG: sleeping function called from invalid context at kernel/locking/mutex.c:283",
-      "BUG: spinlock bad magic",
-      "BUG: Bad page state in process wdh-torture  pfn:44b20",
-      "KFENCE: use-after-free read in wdh_kfence_uaf",
-      "WARNING: possible circular locking dependency detected",
-      "Watchdog detected hard LOCKUP on cpu 1 in wdh_spin_irqoff",
-      "Out of memory: Killed process (wdh-hog)",
-    ]);
+  it("every report of a real run provoking them, each one finding, in order", () => {
+    expect(provoked.map((f) => [f.id, f.title])).toEqual(PROVOKED);
   });
 });
 

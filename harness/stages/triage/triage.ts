@@ -2,7 +2,7 @@
 // arrive (the QEMU stage feeds it live to stop early on a panic), and re-reads saved logs offline.
 import {
   CALL_TRACE,
-  CODE_LINE,
+  AFTER_TRACE,
   END_TRACE,
   FRAME,
   GENERIC_FRAME,
@@ -58,6 +58,8 @@ interface OpenReport {
   pc?: string;
   inTrace: boolean;
   traceDone: boolean;
+  /** Past the pattern's otherStacks line: frames from here on are another task's. */
+  othersOnly?: boolean;
 }
 
 /** The message of a console line, without `\r`, printk timestamp and caller id. */
@@ -135,20 +137,21 @@ export class ConsoleTriage {
     if (header && !header.pattern.partOf?.includes(r.pattern.id)) return "rejected";
     if (r.pattern.body && !r.pattern.body.test(text)) return "rejected";
     const ownEnd = r.pattern.end;
-    // After a Call trace and its "Code:" line only the end marker may follow.
-    if (!ownEnd && r.traceDone && !END_TRACE.test(text)) return "rejected";
+    // After a Call trace and its "Code:" (or irq state) lines only the end marker may follow.
+    if (!ownEnd && r.traceDone && !END_TRACE.test(text) && !AFTER_TRACE.test(text)) return "rejected";
 
+    if (r.pattern.otherStacks?.test(text)) r.othersOnly = true;
     if (!r.traceDone) {
       const frame = FRAME.exec(text);
       if (!r.inTrace && CALL_TRACE.test(text)) {
         r.inTrace = true;
       } else if (frame && (r.inTrace || r.pattern.bareStack)) {
         r.inTrace = true;
-        if (!frame[1]) r.stack.push(frame[2]!); // "? func" frames are stale stack contents
+        if (!frame[1] && !r.othersOnly) r.stack.push(frame[2]!); // "? func" frames are stale stack contents
       } else if (r.inTrace && !TRACE_MARKER.test(text)) {
         r.traceDone = true;
-        // Without its own end marker a report ends with its Call trace, or just after "Code:".
-        if (!ownEnd && !CODE_LINE.test(text) && !END_TRACE.test(text)) return "rejected";
+        // Without its own end marker a report ends with its Call trace, or after "Code:" and irq state.
+        if (!ownEnd && !AFTER_TRACE.test(text) && !END_TRACE.test(text)) return "rejected";
       }
     }
 

@@ -442,38 +442,56 @@ static inline uint8_t *wd_sva_slot(struct wd_sva *q, uint32_t s)
  * is preset to 0xff, the chain is published and the doorbell rung. Returns the slot (>= 0),
  * -EAGAIN when every slot is in flight, -EINVAL on a bad length.
  */
+static inline int wd_sva_submit_hdr(struct wd_sva *q, const struct virtio_crypto_op_data_req *hdr,
+				    const uint8_t *iv, uint32_t hdr_desc_len, uint64_t src, uint32_t src_len,
+				    uint64_t dst, uint32_t dst_len, uint64_t cookie);
+
 static inline int wd_sva_submit_addr(struct wd_sva *q, uint64_t sid, int encrypt, const uint8_t *iv,
 				     uint64_t src, uint32_t src_len, uint64_t dst, uint32_t dst_len,
 				     uint64_t cookie)
 {
-	struct virtio_crypto_op_data_req *req;
+	struct virtio_crypto_op_data_req req;
+
+	if (!src_len || !dst_len || (q->info.max_size && (src_len > q->info.max_size ||
+							    dst_len > q->info.max_size)))
+		return -EINVAL;
+	memset(&req, 0, sizeof(req));
+	req.header.opcode = encrypt ? VIRTIO_CRYPTO_CIPHER_ENCRYPT : VIRTIO_CRYPTO_CIPHER_DECRYPT;
+	req.header.algo = VIRTIO_CRYPTO_CIPHER_AES_CBC;
+	req.header.session_id = sid;
+	req.u.sym_req.op_type = VIRTIO_CRYPTO_SYM_OP_CIPHER;
+	req.u.sym_req.u.cipher.para.iv_len = WD_SVA_IV_LEN;
+	req.u.sym_req.u.cipher.para.src_data_len = src_len;
+	req.u.sym_req.u.cipher.para.dst_data_len = dst_len;
+	return wd_sva_submit_hdr(q, &req, iv, WD_SVA_HDR_LEN + WD_SVA_IV_LEN, src, src_len, dst,
+				 dst_len, cookie);
+}
+
+/*
+ * The same with the request header as the caller wrote it, whatever it says, and the length of
+ * the descriptor that carries header and IV (WD_SVA_HDR_LEN + WD_SVA_IV_LEN when well formed):
+ * what a test of malformed requests sends. Slot (>= 0) or -EAGAIN.
+ */
+static inline int wd_sva_submit_hdr(struct wd_sva *q, const struct virtio_crypto_op_data_req *hdr,
+				    const uint8_t *iv, uint32_t hdr_desc_len, uint64_t src, uint32_t src_len,
+				    uint64_t dst, uint32_t dst_len, uint64_t cookie)
+{
 	struct vring_desc *d;
 	uint8_t *slot;
 	uint32_t s, head;
 
 	if (!q->nfree)
 		return -EAGAIN;
-	if (!src_len || !dst_len || (q->info.max_size && (src_len > q->info.max_size ||
-							    dst_len > q->info.max_size)))
-		return -EINVAL;
 	s = q->freelist[--q->nfree];
 	slot = wd_sva_slot(q, s);
-	req = (struct virtio_crypto_op_data_req *)slot;
-	memset(req, 0, sizeof(*req));
-	req->header.opcode = encrypt ? VIRTIO_CRYPTO_CIPHER_ENCRYPT : VIRTIO_CRYPTO_CIPHER_DECRYPT;
-	req->header.algo = VIRTIO_CRYPTO_CIPHER_AES_CBC;
-	req->header.session_id = sid;
-	req->u.sym_req.op_type = VIRTIO_CRYPTO_SYM_OP_CIPHER;
-	req->u.sym_req.u.cipher.para.iv_len = WD_SVA_IV_LEN;
-	req->u.sym_req.u.cipher.para.src_data_len = src_len;
-	req->u.sym_req.u.cipher.para.dst_data_len = dst_len;
+	memcpy(slot, hdr, sizeof(*hdr));
 	memcpy(slot + WD_SVA_HDR_LEN, iv, WD_SVA_IV_LEN);
 	slot[WD_SVA_STATUS_OFF] = WD_SVA_STATUS_UNTOUCHED;
 
 	head = s * WD_SVA_DESC_PER_REQ;
 	d = &q->desc[head];
 	d[0].addr = (uintptr_t)slot;
-	d[0].len = WD_SVA_HDR_LEN + WD_SVA_IV_LEN;
+	d[0].len = hdr_desc_len;
 	d[0].flags = VRING_DESC_F_NEXT;
 	d[0].next = (uint16_t)(head + 1);
 	d[1].addr = src;

@@ -1,7 +1,7 @@
 // WarpDrive with SVA end to end (issue 11): the harness fetches Debian's 7.2 source, applies
 // patches/warpdrive-sva, builds QEMU with patches/qemu-sva, boots, and the processes sharing one
 // virtio-crypto device through their own PASIDs pass sharing, cross-process and kernel isolation,
-// lifecycle and seccomp; every SMMU event the run saw was provoked by a test that said it would, and
+// lifecycle, malformed requests failing alone, and seccomp; every SMMU event the run saw was provoked by a test that said it would, and
 // carries the SubstreamID of the process that provoked it.
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
@@ -16,7 +16,7 @@ describe("npm run boot-test -- --profile sva", () => {
     expect(run.exitCode, run.output).toBe(0);
     const r = json(run.runDir, "results.json");
     const statuses = r.tests.map((t: Test) => `${t.suite}/${t.name}:${t.status}`);
-    for (const name of ["sharing", "isolation-cross", "isolation-kernel", "lifecycle", "seccomp"]) {
+    for (const name of ["sharing", "isolation-cross", "isolation-kernel", "lifecycle", "malformed", "seccomp"]) {
       expect(statuses, name).toContain(`warpdrive-sva/${name}:pass`);
     }
     expect(statuses.filter((s: string) => !s.endsWith(":pass"))).toEqual([]);

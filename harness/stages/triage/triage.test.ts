@@ -19,23 +19,24 @@ const triage = (name: string) => triageLog(fixture(name));
 const provoked = triageLog(fixture("provoked-reports-6.12.log"));
 /** Its reports' ids and titles, as a kernel developer reading the console would name them. */
 const PROVOKED: [string, string][] = [
-  ["hung-task", "INFO: task sh:79 blocked for more than 5 seconds"],
+  ["hung-task", "INFO: task sh:78 blocked for more than 5 seconds"],
   ["warning", "WARNING in lkdtm_WARNING (drivers/misc/lkdtm/bugs.c:112)"],
-  ["lockdep", "WARNING: lock held when returning to user space!"],
-  ["bug-sleeping-in-atomic", "BUG: sleeping function called from invalid context at fs/file_table.c:452"],
-  ["oops-paging-request", "Unable to handle kernel paging request"],
+  ["bug-sleeping-in-atomic", "BUG: sleeping function called from invalid context at kernel/locking/mutex.c:586"],
+  ["bug-scheduling-while-atomic", "BUG: scheduling while atomic"],
+  ["lockdep", "WARNING: suspicious RCU usage"],
+  ["lockdep", "WARNING: suspicious RCU usage"],
+  ["bug-scheduling-while-atomic", "BUG: scheduling while atomic"],
   ["bug-at", "kernel BUG at drivers/misc/lkdtm/bugs.c:105!"],
   ["warning", "WARNING in ct_kernel_exit.constprop.0 (kernel/context_tracking.c:128)"],
   ["oops-null-deref", "Unable to handle kernel NULL pointer dereference in lkdtm_EXCEPTION"],
+  ["oops-user-access", "Unable to handle kernel execution of user memory"],
+  ["oops-die", "Internal error: Oops - Undefined instruction in lkdtm_UNDEFINED"],
   ["oops-permission", "Unable to handle kernel write to read-only memory in lkdtm_WRITE_RO"],
-  ["ubsan", "UBSAN: array-index-out-of-bounds in drivers/misc/lkdtm/bugs.c:406"],
+  ["ubsan", "UBSAN: array-index-out-of-bounds in drivers/misc/lkdtm/bugs.c:454"],
   ["kfence", "KFENCE: use-after-free read in lkdtm_KFENCE_READ_AFTER_FREE"],
   ["oom-kill", "Out of memory: Killed process (tail)"],
+  ["rcu-stall", "rcu: INFO: rcu_sched detected stalls on CPUs/tasks"],
   ["hard-lockup", "Watchdog detected hard LOCKUP on cpu 1"],
-  ["rcu-stall", "rcu: INFO: rcu_sched detected stalls on CPUs/tasks"],
-  ["rcu-stall", "rcu: INFO: rcu_sched detected stalls on CPUs/tasks"],
-  ["rcu-stall", "rcu: INFO: rcu_sched detected stalls on CPUs/tasks"],
-  ["rcu-stall", "rcu: INFO: rcu_sched detected stalls on CPUs/tasks"],
   ["rcu-stall", "rcu: INFO: rcu_sched detected stalls on CPUs/tasks"],
 ];
 const only = (findings: Finding[]) => {
@@ -189,7 +190,7 @@ describe("reports that do not stop the kernel", () => {
   it("UBSAN: the file as the tree names it (not the build machine's path), generic frames skipped in the signature", () => {
     const u = provoked.find((f) => f.id === "ubsan")!;
     expect(u.lines[0]).toContain("/root/.cache/warpdrive-harness/trees/"); // what the kernel printed
-    expect(u.title).toBe("UBSAN: array-index-out-of-bounds in drivers/misc/lkdtm/bugs.c:406");
+    expect(u.title).toBe("UBSAN: array-index-out-of-bounds in drivers/misc/lkdtm/bugs.c:454");
     expect(u.stack[0]).toBe("dump_backtrace");
     expect(u.signature).toBe("ubsan: UBSAN: array-index-out-of-bounds in drivers/misc/lkdtm/bugs.c:N | lkdtm_ARRAY_BOUNDS < lkdtm_do_action < direct_entry");
     expect(u.lines.at(-1)).toContain("---[ end trace ]---");
@@ -206,14 +207,15 @@ describe("reports that do not stop the kernel", () => {
 
   it("hung task: the sleeping frames are skipped in the signature", () => {
     const h = provoked.find((f) => f.id === "hung-task")!;
-    expect(h).toMatchObject({ kind: "hung-task", title: "INFO: task sh:79 blocked for more than 5 seconds" });
+    expect(h).toMatchObject({ kind: "hung-task", title: "INFO: task sh:78 blocked for more than 5 seconds" });
     expect(h.stack.slice(0, 2)).toEqual(["__switch_to", "__schedule"]);
     expect(h.signature).toBe("hung-task: INFO: task sh:N blocked for more than N seconds | lkdtm_HUNG_TASK < lkdtm_do_action < direct_entry");
   });
 
   it("RCU stall whose CPU gave no backtrace: the grace-period kthread's stack is not the stall's", () => {
-    // a hard lockup with interrupts off: no NMI backtrace on virt under TCG, then rcu_sched starved
-    const stalls = provoked.filter((f) => f.kind === "rcu-stall");
+    // a real run (an earlier capture of provoke-reports): a hard lockup with interrupts off, no NMI
+    // backtrace on virt under TCG, then rcu_sched starved and its kthread's stack dumped
+    const stalls = triage("rcu-stall-kthread-starved-6.12.log").filter((f) => f.kind === "rcu-stall");
     expect(stalls.length).toBeGreaterThan(0);
     for (const r of stalls) {
       expect(r.title).toBe("rcu: INFO: rcu_sched detected stalls on CPUs/tasks");
@@ -260,7 +262,10 @@ describe("reports that do not stop the kernel", () => {
 
 describe("reports that end the run", () => {
   it("kernel BUG at: arm64's die() joins it, the panic makes it fatal", () => {
-    const [bug, panic] = triage("provoked-bug-panic-6.12.log") as [Finding, Finding];
+    const findings = triage("provoked-bug-panic-6.12.log");
+    // the spinlock's bad magic comes first: that run provoked it before the BUG
+    expect(findings.map((f) => f.id)).toEqual(["bug-spinlock", "bug-at", "panic"]);
+    const [, bug, panic] = findings as [Finding, Finding, Finding];
     expect(bug).toMatchObject({ id: "bug-at", severity: "fatal", causedPanic: true });
     expect(bug.title).toBe("kernel BUG at drivers/misc/lkdtm/bugs.c:105!");
     expect(bug.lines[1]).toContain("Internal error: Oops - BUG: 00000000f2000800 [#1] SMP");
@@ -325,6 +330,8 @@ describe("streaming", () => {
     const lines = ["BUG: workqueue lockup - pool cpus=0 node=0 flags=0x0 nice=0 stuck for 31s!"];
     for (let i = 0; i < 100; i++) lines.push(`pending: work_${i}`);
     const [f] = triageLog(lines.join("\n"));
+    expect(f?.id).toBe("bug"); // the catch-all: no pattern of its own
+    expect(f?.title).toBe("BUG: workqueue lockup - pool cpus=0 node=0 flags=0x0 nice=0 stuck for 31s!");
     expect(f?.lines).toHaveLength(60);
   });
 });
@@ -334,7 +341,9 @@ describe("pattern table", () => {
     .filter((f) => f.endsWith(".log"))
     .flatMap((f) => triage(f));
 
-  it.each(PATTERNS.map((p) => p.id))("%s has a fixture report", (id) => {
+  // "bug" is the catch-all for BUG: lines no other pattern names; no run here printed one (the workqueue
+  // watchdog stayed quiet through the hard lockup), so only the synthetic line below tests it.
+  it.each(PATTERNS.map((p) => p.id).filter((id) => id !== "bug"))("%s has a fixture report", (id) => {
     expect(all.some((f) => f.id === id)).toBe(true);
   });
 

@@ -25,6 +25,13 @@ describe("host tools", () => {
     rmSync(dir, { recursive: true });
   });
 
+  it("takes a path as it is, not as a name on PATH (--qemu /path/to/qemu-system-aarch64)", () => {
+    const dir = mkdtempSync(join(tmpdir(), "wdh-path-"));
+    writeFileSync(join(dir, "qemu-system-aarch64"), "");
+    expect(missingTools([join(dir, "qemu-system-aarch64"), join(dir, "gone")], "/usr/bin")).toEqual([join(dir, "gone")]);
+    rmSync(dir, { recursive: true });
+  });
+
   it("tells a non-root user what to install and how, without running anything", async () => {
     const err = await checkHost({ tools: ["no-such-tool-wdh"], isRoot: false }, noExec).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(InfraError);

@@ -19,9 +19,10 @@ export function requiredTools(toolchain: Toolchain, buildsQemu: boolean): string
   return buildsQemu ? [...kernel, ...qemuBuild] : kernel;
 }
 
+/** Tools not found: a name is looked up on PATH, a path (`--qemu ./build/qemu-system-aarch64`) as it is. */
 export function missingTools(tools: string[], path = process.env.PATH ?? ""): string[] {
   const dirs = path.split(delimiter).filter(Boolean);
-  return tools.filter((t) => !dirs.some((d) => existsSync(join(d, t))));
+  return tools.filter((t) => (t.includes("/") ? !existsSync(t) : !dirs.some((d) => existsSync(join(d, t)))));
 }
 
 /** The guest's packages are arm64 .debs: apt must know the architecture. */

@@ -436,16 +436,16 @@ static inline uint8_t *wd_sva_slot(struct wd_sva *q, uint32_t s)
 	return q->slots + (size_t)s * WD_SVA_SLOT_SIZE;
 }
 
+static inline int wd_sva_submit_hdr(struct wd_sva *q, const struct virtio_crypto_op_data_req *hdr,
+				    const uint8_t *iv, uint32_t hdr_desc_len, uint64_t src, uint32_t src_len,
+				    uint64_t dst, uint32_t dst_len, uint64_t cookie);
+
 /*
  * Submit one cipher request whose source and destination are any 64-bit addresses (normally
  * the caller's buffers; tests give stray ones). Header and IV go to a free slot, its status byte
  * is preset to 0xff, the chain is published and the doorbell rung. Returns the slot (>= 0),
  * -EAGAIN when every slot is in flight, -EINVAL on a bad length.
  */
-static inline int wd_sva_submit_hdr(struct wd_sva *q, const struct virtio_crypto_op_data_req *hdr,
-				    const uint8_t *iv, uint32_t hdr_desc_len, uint64_t src, uint32_t src_len,
-				    uint64_t dst, uint32_t dst_len, uint64_t cookie);
-
 static inline int wd_sva_submit_addr(struct wd_sva *q, uint64_t sid, int encrypt, const uint8_t *iv,
 				     uint64_t src, uint32_t src_len, uint64_t dst, uint32_t dst_len,
 				     uint64_t cookie)
